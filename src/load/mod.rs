@@ -1,0 +1,732 @@
+//! Stage 1: read a study folder into typed records, with the place of every field.
+//!
+//! `load` knows files, YAML and front matter. It checks what can be checked
+//! within one file (syntax, field names, field types, required fields) and
+//! leaves everything that needs the whole study (ids, references) to `model`.
+
+mod frontmatter;
+pub mod source;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_yaml::Value;
+use walkdir::WalkDir;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position, display_path};
+pub use source::{FileId, Loc, SourceFile, SourceMap, Spanned, line_of_offset};
+use yaml::{LineIndex, Record};
+
+/// The kinds of Markdown pages in `content/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PageKind {
+    /// `content/index.md`, the home-page narrative.
+    Home,
+    /// `content/themes/*.md`.
+    Theme,
+    /// `content/sites/*.md`.
+    Site,
+    /// `content/groups/*.md`.
+    Group,
+    /// `content/findings/*.md`.
+    Finding,
+}
+
+impl PageKind {
+    /// The word used in messages and in link schemes (`theme:ID`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PageKind::Home => "home page",
+            PageKind::Theme => "theme",
+            PageKind::Site => "site",
+            PageKind::Group => "group",
+            PageKind::Finding => "finding",
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            PageKind::Home => &["title", "summary"],
+            PageKind::Theme => &[
+                "id", "title", "order", "summary", "draft", "parent", "color",
+            ],
+            PageKind::Site => &[
+                "id",
+                "title",
+                "order",
+                "summary",
+                "draft",
+                "country",
+                "income_level",
+                "languages",
+                "participants",
+            ],
+            PageKind::Group | PageKind::Finding => &["id", "title", "order", "summary", "draft"],
+        }
+    }
+}
+
+/// `content/study.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct StudyRecord {
+    /// The file it came from.
+    pub file: Option<FileId>,
+    /// Study title (required).
+    pub title: String,
+    /// Optional subtitle.
+    pub subtitle: Option<String>,
+    /// Plain-text description.
+    pub description: Option<String>,
+    /// Authors.
+    pub authors: Vec<Author>,
+    /// BCP 47 language of the site.
+    pub language: Option<Spanned<String>>,
+    /// Number of participants in the study.
+    pub participants: Option<u32>,
+    /// Publication date, `YYYY-MM-DD`.
+    pub published: Option<Spanned<String>>,
+    /// DOI of the study.
+    pub doi: Option<String>,
+    /// Absolute URL of the published site, for canonical links and the sitemap.
+    pub base_url: Option<Spanned<String>>,
+    /// Name of the site theme in `themes/`.
+    pub site_theme: Option<Spanned<String>>,
+    /// A plain-text notice shown on every page (for example, that quotes are illustrative).
+    pub notice: Option<String>,
+}
+
+/// An author in `study.yaml`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Author {
+    /// Full name.
+    pub name: String,
+    /// Institution.
+    #[serde(default)]
+    pub affiliation: Option<String>,
+    /// ORCID iD, such as `0000-0002-1825-0097`.
+    #[serde(default)]
+    pub orcid: Option<String>,
+}
+
+/// A Markdown page: front matter fields and body. Fields that a kind does not
+/// allow are rejected while loading, so kind-specific ones are simply `None` elsewhere.
+#[derive(Debug, Clone)]
+pub struct PageRecord {
+    /// What kind of page.
+    pub kind: PageKind,
+    /// The file.
+    pub file: FileId,
+    /// Id (front matter or file stem), where it was given.
+    pub id: Spanned<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Sort key.
+    pub order: Option<i64>,
+    /// Plain-text summary.
+    pub summary: Option<String>,
+    /// Left out unless drafts are built.
+    pub draft: bool,
+    /// Themes: the parent theme's id.
+    pub parent: Option<Spanned<String>>,
+    /// Themes: a display colour, as the QDA tool had it.
+    pub color: Option<String>,
+    /// Sites: country.
+    pub country: Option<String>,
+    /// Sites: World Bank income level.
+    pub income_level: Option<Spanned<String>>,
+    /// Sites: languages spoken (BCP 47).
+    pub languages: Vec<String>,
+    /// Sites: number of participants.
+    pub participants: Option<u32>,
+    /// The Markdown body.
+    pub body: String,
+    /// 1-based line of the body's first line.
+    pub body_line: u32,
+}
+
+/// An original-language version of a quote.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Original {
+    /// BCP 47 language code.
+    pub lang: String,
+    /// The verbatim original text.
+    pub text: String,
+}
+
+/// One quote from a quotes file.
+#[derive(Debug, Clone)]
+pub struct QuoteRecord {
+    /// Where the quote starts.
+    pub loc: Loc,
+    /// Unique id.
+    pub id: Spanned<String>,
+    /// Pseudonymous participant code.
+    pub participant: Spanned<String>,
+    /// Site id.
+    pub site: Spanned<String>,
+    /// Group id.
+    pub group: Spanned<String>,
+    /// Theme ids.
+    pub themes: Spanned<Vec<String>>,
+    /// Verbatim text.
+    pub text: String,
+    /// Original-language text.
+    pub original: Option<Spanned<Original>>,
+    /// Context shown with the quote.
+    pub context: Option<String>,
+    /// Left out unless drafts are built.
+    pub draft: bool,
+}
+
+const QUOTE_FIELDS: &[&str] = &[
+    "id",
+    "participant",
+    "site",
+    "group",
+    "themes",
+    "text",
+    "original",
+    "context",
+    "draft",
+];
+
+const STUDY_FIELDS: &[&str] = &[
+    "title",
+    "subtitle",
+    "description",
+    "authors",
+    "language",
+    "participants",
+    "published",
+    "doi",
+    "base_url",
+    "site_theme",
+    "notice",
+];
+
+/// Everything read from a study's `content/` folder.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// Every file read, for diagnostics.
+    pub map: SourceMap,
+    /// `study.yaml`, if it could be read.
+    pub study: Option<StudyRecord>,
+    /// `index.md`.
+    pub home: Option<PageRecord>,
+    /// Theme, site, group and finding pages, in path order.
+    pub pages: Vec<PageRecord>,
+    /// Quotes, in path order then file order.
+    pub quotes: Vec<QuoteRecord>,
+}
+
+/// What a file under `content/` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileRole {
+    Study,
+    Page(PageKind),
+    Quotes,
+}
+
+fn role_of(rel_in_content: &Path) -> Option<FileRole> {
+    let mut parts = rel_in_content.components();
+    let first = parts.next()?.as_os_str().to_str()?;
+    let nested = parts.next().is_some();
+    let ext = rel_in_content
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    match (first, nested, ext) {
+        ("study.yaml", false, _) => Some(FileRole::Study),
+        ("index.md", false, _) => Some(FileRole::Page(PageKind::Home)),
+        ("themes", true, "md") => Some(FileRole::Page(PageKind::Theme)),
+        ("sites", true, "md") => Some(FileRole::Page(PageKind::Site)),
+        ("groups", true, "md") => Some(FileRole::Page(PageKind::Group)),
+        ("findings", true, "md") => Some(FileRole::Page(PageKind::Finding)),
+        ("quotes", true, "yaml" | "yml") => Some(FileRole::Quotes),
+        _ => None,
+    }
+}
+
+/// Editor droppings and hidden files are never content.
+fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.ends_with(".bak")
+}
+
+/// Files that belong to the study but are read by other parts of thematic.
+fn is_reserved(rel_in_content: &Path) -> bool {
+    rel_in_content == Path::new("privacy.yaml")
+}
+
+/// Reads and parses every content file of the study in `study_dir`.
+pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let mut sources = Sources::default();
+    let content = study_dir.join("content");
+    if !content.join("study.yaml").is_file() {
+        let shown = if content.is_dir() {
+            "content/study.yaml".to_string()
+        } else {
+            "content/".to_string()
+        };
+        diags.push(
+            Diagnostic::error(
+                shown,
+                Position::default(),
+                format!(
+                    "no study found in `{}`: content/study.yaml is missing",
+                    study_dir.display()
+                ),
+            )
+            .with_hint(
+                "pass the study folder (the one that holds content/), or run `thematic init DIR` to start one",
+            ),
+        );
+        return (sources, diags);
+    }
+
+    let mut found: Vec<(PathBuf, FileRole)> = Vec::new();
+    let walker = WalkDir::new(&content)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| display_path(p, study_dir))
+                    .unwrap_or_default();
+                diags.push(Diagnostic::error(
+                    path,
+                    Position::default(),
+                    format!("cannot read: {e}"),
+                ));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
+        match role_of(rel) {
+            Some(role) => found.push((entry.path().to_path_buf(), role)),
+            None if is_reserved(rel) => {}
+            None => diags.push(
+                Diagnostic::warning(
+                    display_path(entry.path(), study_dir),
+                    Position::default(),
+                    "this file is ignored: thematic reads only study.yaml, index.md, themes/*.md, sites/*.md, groups/*.md, findings/*.md and quotes/**/*.yaml in content/",
+                )
+                .with_hint("move it outside content/, or rename it to one of the forms above"),
+            ),
+        }
+    }
+
+    // Read in parallel, then register in path order so file ids are deterministic.
+    let read: Vec<(String, FileRole, Result<String, String>)> = found
+        .par_iter()
+        .map(|(path, role)| (display_path(path, study_dir), *role, read_text(path)))
+        .collect();
+    let mut files = Vec::new();
+    for (rel, role, text) in read {
+        match text {
+            Ok(text) => files.push((sources.map.add(rel, text), role)),
+            Err(e) => diags.push(
+                Diagnostic::error(rel, Position::default(), e)
+                    .with_hint("save the file as UTF-8 text"),
+            ),
+        }
+    }
+
+    let map = &sources.map;
+    let parsed: Vec<(Parsed, Diagnostics)> = files
+        .par_iter()
+        .map(|&(id, role)| {
+            let mut d = Diagnostics::new();
+            let p = match role {
+                FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
+                FileRole::Page(kind) => Parsed::Page(parse_page(map, id, kind, &mut d)),
+                FileRole::Quotes => Parsed::Quotes(parse_quotes(map, id, &mut d)),
+            };
+            (p, d)
+        })
+        .collect();
+    for (p, d) in parsed {
+        diags.extend(d.iter().cloned());
+        match p {
+            Parsed::Study(s) => sources.study = s,
+            Parsed::Page(Some(page)) if page.kind == PageKind::Home => sources.home = Some(page),
+            Parsed::Page(Some(page)) => sources.pages.push(page),
+            Parsed::Page(None) => {}
+            Parsed::Quotes(qs) => sources.quotes.extend(qs),
+        }
+    }
+    (sources, diags)
+}
+
+enum Parsed {
+    Study(Option<StudyRecord>),
+    Page(Option<PageRecord>),
+    Quotes(Vec<QuoteRecord>),
+}
+
+/// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            Err(format!(
+                "the file is not UTF-8 text: invalid byte 0x{:02X} on line {line}",
+                bytes[at]
+            ))
+        }
+    }
+}
+
+fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<StudyRecord> {
+    let text = &map.get(file).text;
+    let value = yaml::parse(map, file, text, 1, diags)?;
+    let idx = LineIndex::new(text, 1);
+    let keys = idx.keys(idx.root());
+    let mut r = Record::new(
+        map,
+        file,
+        Position::line(1),
+        value,
+        keys,
+        STUDY_FIELDS,
+        "study file",
+        diags,
+    )?;
+    let title = r
+        .required_text("title")
+        .map(|s| s.value)
+        .unwrap_or_default();
+    let study = StudyRecord {
+        file: Some(file),
+        title,
+        subtitle: r.text("subtitle").map(|s| s.value),
+        description: r.text("description").map(|s| s.value),
+        authors: r
+            .get::<Vec<Author>>(
+                "authors",
+                "a list of authors, each `{name: ..., affiliation: ..., orcid: ...}`",
+            )
+            .unwrap_or_default(),
+        language: r.text("language"),
+        participants: r.get("participants", "a whole number"),
+        published: r.text("published"),
+        doi: r.text("doi").map(|s| s.value),
+        base_url: r.text("base_url"),
+        site_theme: r.text("site_theme"),
+        notice: r.text("notice").map(|s| s.value),
+    };
+    r.finish();
+    Some(study)
+}
+
+fn file_stem(rel: &str) -> String {
+    Path::new(rel)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn parse_page(
+    map: &SourceMap,
+    file: FileId,
+    kind: PageKind,
+    diags: &mut Diagnostics,
+) -> Option<PageRecord> {
+    let src = map.get(file);
+    let start = Loc {
+        file,
+        pos: Position::line(1),
+    };
+    let (yaml_text, yaml_line, body, body_line) = match frontmatter::split(&src.text) {
+        Ok(s) => (s.yaml, s.yaml_line, s.body, s.body_line),
+        // The home narrative may be plain Markdown.
+        Err(frontmatter::SplitError::Missing) if kind == PageKind::Home => {
+            ("", 1, src.text.as_str(), 1)
+        }
+        Err(frontmatter::SplitError::Missing) => {
+            diags.push(
+                map.error(
+                    start,
+                    "missing front matter: the file must start with a line `---`",
+                )
+                .with_hint(format!(
+                    "begin the file with\n---\ntitle: ...\n---\nthen the Markdown of the {}",
+                    kind.name()
+                )),
+            );
+            return None;
+        }
+        Err(frontmatter::SplitError::Unterminated) => {
+            diags.push(
+                map.error(start, "front matter is not closed: no second `---` line")
+                    .with_hint("add a line `---` after the last front-matter field"),
+            );
+            return None;
+        }
+    };
+    let value = yaml::parse(map, file, yaml_text, yaml_line, diags)?;
+    let idx = LineIndex::new(yaml_text, yaml_line);
+    let keys = idx.keys(idx.root());
+    let mut r = Record::new(
+        map,
+        file,
+        Position::line(1),
+        value,
+        keys,
+        kind.fields(),
+        "front matter",
+        diags,
+    )?;
+    let id = r.text("id").unwrap_or_else(|| Spanned {
+        value: file_stem(&src.rel),
+        loc: start,
+    });
+    let title = if kind == PageKind::Home {
+        r.text("title")
+    } else {
+        r.required_text("title")
+    };
+    let page = PageRecord {
+        kind,
+        file,
+        id,
+        title: title.map(|t| t.value),
+        order: r.get("order", "a whole number"),
+        summary: r.text("summary").map(|s| s.value),
+        draft: r.flag("draft"),
+        parent: r.text("parent"),
+        color: r.text("color").map(|s| s.value),
+        country: r.text("country").map(|s| s.value),
+        income_level: r.text("income_level"),
+        languages: r
+            .text_list("languages")
+            .map(|l| l.value)
+            .unwrap_or_default(),
+        participants: r.get("participants", "a whole number"),
+        body: body.to_string(),
+        body_line,
+    };
+    r.finish();
+    Some(page)
+}
+
+fn parse_quotes(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Vec<QuoteRecord> {
+    let text = &map.get(file).text;
+    let Some(value) = yaml::parse(map, file, text, 1, diags) else {
+        return Vec::new();
+    };
+    let idx = LineIndex::new(text, 1);
+    let root = idx.root();
+    let file_loc = Loc {
+        file,
+        pos: Position::line(1),
+    };
+    // Either a plain list, or `{defaults: {...}, quotes: [...]}`.
+    let (defaults, defaults_keys, list, list_block) = match value {
+        Value::Sequence(seq) => (
+            serde_yaml::Mapping::new(),
+            Default::default(),
+            seq,
+            Some(root),
+        ),
+        Value::Null => return Vec::new(),
+        Value::Mapping(mut m) => {
+            let root_keys = idx.keys(root);
+            let mut defaults = serde_yaml::Mapping::new();
+            let mut defaults_keys = std::collections::HashMap::new();
+            let mut list = Vec::new();
+            for (k, _) in m.iter() {
+                let name = yaml::scalar_text(k).unwrap_or_default();
+                if name != "defaults" && name != "quotes" {
+                    let pos = root_keys.get(&name).copied().unwrap_or(file_loc.pos);
+                    diags.push(
+                        map.error(Loc { file, pos }, format!("unknown field `{name}` in quotes file"))
+                            .with_optional_hint(crate::diagnostics::did_you_mean(
+                                &name,
+                                ["defaults", "quotes"],
+                            ))
+                            .with_hint("a quotes file is a list of quotes, or a mapping with `defaults:` and `quotes:`"),
+                    );
+                }
+            }
+            match m.remove("defaults") {
+                Some(Value::Mapping(d)) => {
+                    let block = idx.child(root, "defaults");
+                    defaults_keys = block.map(|b| idx.keys(b)).unwrap_or_default();
+                    for (k, v) in d {
+                        let name = yaml::scalar_text(&k).unwrap_or_default();
+                        let pos = defaults_keys.get(&name).copied().unwrap_or(file_loc.pos);
+                        if name == "id" {
+                            diags.push(map.error(
+                                Loc { file, pos },
+                                "`id` cannot have a default: every quote needs its own id",
+                            ));
+                        } else if !QUOTE_FIELDS.contains(&name.as_str()) {
+                            diags.push(
+                                map.error(
+                                    Loc { file, pos },
+                                    format!("unknown field `{name}` in quote defaults"),
+                                )
+                                .with_hint(
+                                    crate::diagnostics::did_you_mean(
+                                        &name,
+                                        QUOTE_FIELDS.iter().copied(),
+                                    )
+                                    .unwrap_or_else(|| {
+                                        format!("known fields are: {}", QUOTE_FIELDS.join(", "))
+                                    }),
+                                ),
+                            );
+                        } else {
+                            defaults.insert(k, v);
+                        }
+                    }
+                }
+                None | Some(Value::Null) => {}
+                Some(other) => {
+                    let pos = root_keys.get("defaults").copied().unwrap_or(file_loc.pos);
+                    diags.push(map.error(
+                        Loc { file, pos },
+                        format!(
+                            "`defaults` must be a mapping of quote fields, found {}",
+                            yaml::describe(&other)
+                        ),
+                    ));
+                }
+            }
+            match m.remove("quotes") {
+                Some(Value::Sequence(seq)) => list = seq,
+                None | Some(Value::Null) => {}
+                Some(other) => {
+                    let pos = root_keys.get("quotes").copied().unwrap_or(file_loc.pos);
+                    diags.push(map.error(
+                        Loc { file, pos },
+                        format!(
+                            "`quotes` must be a list of quotes, found {}",
+                            yaml::describe(&other)
+                        ),
+                    ));
+                }
+            }
+            (defaults, defaults_keys, list, idx.child(root, "quotes"))
+        }
+        other => {
+            diags.push(
+                map.error(
+                    file_loc,
+                    format!(
+                        "a quotes file must be a list of quotes, found {}",
+                        yaml::describe(&other)
+                    ),
+                )
+                .with_hint("start each quote with `- id: ...`"),
+            );
+            return Vec::new();
+        }
+    };
+
+    let blocks = list_block.map(|b| idx.items(b)).unwrap_or_default();
+    // The scan is trusted only when it agrees with the parser on the number of items.
+    let blocks = if blocks.len() == list.len() {
+        blocks
+    } else {
+        Vec::new()
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, item) in list.into_iter().enumerate() {
+        let (pos, mut keys) = match blocks.get(i) {
+            Some(b) => (idx.block_pos(*b), idx.keys(*b)),
+            None => (file_loc.pos, Default::default()),
+        };
+        let item = match item {
+            Value::Mapping(mut m) => {
+                for (k, v) in &defaults {
+                    if !m.contains_key(k) {
+                        m.insert(k.clone(), v.clone());
+                        let name = yaml::scalar_text(k).unwrap_or_default();
+                        if let Some(p) = defaults_keys.get(&name) {
+                            keys.insert(name, *p);
+                        }
+                    }
+                }
+                Value::Mapping(m)
+            }
+            other => other,
+        };
+        if let Some(q) = parse_quote(map, file, pos, item, keys, diags) {
+            out.push(q);
+        }
+    }
+    out
+}
+
+fn parse_quote(
+    map: &SourceMap,
+    file: FileId,
+    pos: Position,
+    value: Value,
+    keys: std::collections::HashMap<String, Position>,
+    diags: &mut Diagnostics,
+) -> Option<QuoteRecord> {
+    let mut r = Record::new(map, file, pos, value, keys, QUOTE_FIELDS, "quote", diags)?;
+    let id = r.required_text("id");
+    let participant = r.required_text("participant");
+    let site = r.required_text("site");
+    let group = r.required_text("group");
+    let themes = if r.has("themes") {
+        r.text_list("themes")
+    } else {
+        r.missing("themes");
+        None
+    };
+    let text = r.required_text("text");
+    let original_loc = r.loc_of("original");
+    let original = r
+        .get::<Original>("original", "a mapping `{lang: ..., text: ...}`")
+        .map(|o| Spanned {
+            value: o,
+            loc: original_loc,
+        });
+    let context = r.text("context").map(|s| s.value);
+    let draft = r.flag("draft");
+    let loc = r.loc();
+    r.finish();
+    Some(QuoteRecord {
+        loc,
+        id: id?,
+        participant: participant?,
+        site: site?,
+        group: group?,
+        themes: themes?,
+        text: text?.value,
+        original,
+        context,
+        draft,
+    })
+}

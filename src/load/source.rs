@@ -1,0 +1,85 @@
+//! Source files of a study and places in them.
+
+use crate::diagnostics::{Diagnostic, Position};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A place in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    /// Which file.
+    pub file: FileId,
+    /// Where in it.
+    pub pos: Position,
+}
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+/// One file read from the study folder.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the study folder, with `/` separators (`content/themes/a.md`).
+    pub rel: String,
+    /// The whole text, UTF-8, without a byte-order mark.
+    pub text: String,
+}
+
+/// Every file read during a run, so diagnostics can quote their lines.
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// Registers a file and returns its id.
+    pub fn add(&mut self, rel: String, text: String) -> FileId {
+        self.files.push(SourceFile { rel, text });
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    /// The file with this id.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// An error at `loc`, with the offending line attached.
+    pub fn error(&self, loc: Loc, message: impl Into<String>) -> Diagnostic {
+        let f = self.get(loc.file);
+        Diagnostic::error(f.rel.clone(), loc.pos, message).with_source(&f.text)
+    }
+
+    /// A warning at `loc`, with the offending line attached.
+    pub fn warning(&self, loc: Loc, message: impl Into<String>) -> Diagnostic {
+        let f = self.get(loc.file);
+        Diagnostic::warning(f.rel.clone(), loc.pos, message).with_source(&f.text)
+    }
+
+    /// Number of files read.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when no file was read.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// 1-based line of a byte offset in `text`.
+pub fn line_of_offset(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as u32
+        + 1
+}

@@ -1,0 +1,148 @@
+//! The `thematic` command: parses arguments and calls the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use thematic::pipeline::{self, BuildOptions, Outcome};
+
+#[derive(Parser)]
+#[command(
+    name = "thematic",
+    version,
+    about = "Publish qualitative research findings as a static website"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the study into a static site.
+    Build {
+        /// The study folder (it holds content/).
+        #[arg(default_value = ".")]
+        study_dir: PathBuf,
+        /// Where to write the site [default: STUDY_DIR/output].
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Include drafts, marked as drafts on the page.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Validate the study and report every problem; write nothing.
+    Check {
+        /// The study folder (it holds content/).
+        #[arg(default_value = ".")]
+        study_dir: PathBuf,
+        /// Check drafts too.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Create a small study that builds, to start from.
+    Init {
+        /// Folder to create the study in.
+        dir: PathBuf,
+    },
+}
+
+fn print_diagnostics(outcome: &Outcome) {
+    let mut err = std::io::stderr().lock();
+    for d in &outcome.diagnostics {
+        let _ = writeln!(err, "{d}\n");
+    }
+}
+
+fn failure_line(outcome: &Outcome) -> String {
+    let errors = outcome.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = outcome.diagnostics.len() - errors;
+    format!(
+        "{}, {}",
+        pipeline::plural(errors, "error"),
+        pipeline::plural(warnings, "warning")
+    )
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build {
+            study_dir,
+            output,
+            drafts,
+        } => {
+            let opts = BuildOptions {
+                study_dir,
+                output,
+                drafts,
+            };
+            let outcome = pipeline::build(&opts);
+            print_diagnostics(&outcome);
+            match &outcome.summary {
+                Some(s) => {
+                    println!(
+                        "Built {} from {} in {} ms -> {}/",
+                        pipeline::plural(s.pages, "page"),
+                        s.counts(),
+                        s.elapsed.as_millis(),
+                        opts.output_dir().display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!(
+                        "Build failed: {}. Nothing was written.",
+                        failure_line(&outcome)
+                    );
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Check { study_dir, drafts } => {
+            let outcome = pipeline::check(&study_dir, drafts);
+            print_diagnostics(&outcome);
+            match &outcome.summary {
+                Some(s) => {
+                    let warnings = outcome.diagnostics.len();
+                    println!(
+                        "No errors: {} would build {} from {}{}",
+                        study_dir.display(),
+                        pipeline::plural(s.pages, "page"),
+                        s.counts(),
+                        if warnings > 0 {
+                            format!(" ({})", pipeline::plural(warnings, "warning"))
+                        } else {
+                            String::new()
+                        }
+                    );
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("Check failed: {}.", failure_line(&outcome));
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Init { dir } => match thematic::init::init(&dir) {
+            Ok(files) => {
+                println!(
+                    "Created a starter study in {} ({} files).",
+                    dir.display(),
+                    files.len()
+                );
+                println!(
+                    "Next: thematic build {}   then open {}/output/index.html",
+                    dir.display(),
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}

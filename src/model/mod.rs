@@ -1,0 +1,362 @@
+//! Stage 2: the validated study.
+//!
+//! `model` turns loaded records into a [`Study`] whose references are all
+//! resolved to indexes, whose drafts are decided, and whose lookups
+//! (quotes by theme with roll-up, by site, by group, by theme and site) are
+//! computed once. It knows nothing about HTML.
+
+mod validate;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::load::{Author, FileId, Loc, SourceMap};
+pub use validate::build_study;
+
+/// Choices that change what the model contains.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelOptions {
+    /// Keep drafts (and mark them) instead of leaving them out.
+    pub drafts: bool,
+}
+
+/// Study-wide metadata from `study.yaml`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Meta {
+    /// Title.
+    pub title: String,
+    /// Subtitle.
+    pub subtitle: Option<String>,
+    /// Plain-text description.
+    pub description: Option<String>,
+    /// Authors.
+    pub authors: Vec<Author>,
+    /// BCP 47 language of the site.
+    pub language: String,
+    /// Number of participants.
+    pub participants: Option<u32>,
+    /// Publication date.
+    pub published: Option<String>,
+    /// DOI, without the resolver prefix.
+    pub doi: Option<String>,
+    /// Absolute URL of the site, ending in `/`.
+    pub base_url: Option<String>,
+    /// Name of the site theme.
+    pub site_theme: String,
+    /// Notice shown on every page.
+    pub notice: Option<String>,
+}
+
+/// A Markdown body and where it starts, for diagnostics while rendering.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    /// The file.
+    pub file: FileId,
+    /// The Markdown text.
+    pub body: String,
+    /// 1-based line of the body's first line in the file.
+    pub body_line: u32,
+}
+
+/// Fields every page kind has.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// Unique id within its kind.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Sort key.
+    pub order: Option<i64>,
+    /// Plain-text summary.
+    pub summary: Option<String>,
+    /// Only present when drafts are built.
+    pub draft: bool,
+    /// The body.
+    pub doc: Doc,
+}
+
+/// An analytic theme; themes form a tree through `parent`.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    /// Shared fields.
+    pub common: Common,
+    /// Display colour.
+    pub color: Option<String>,
+    /// Parent theme.
+    pub parent: Option<ThemeIx>,
+    /// Child themes, sorted.
+    pub children: Vec<ThemeIx>,
+    /// 0 for top-level themes.
+    pub depth: usize,
+}
+
+/// A study site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Shared fields.
+    pub common: Common,
+    /// Country.
+    pub country: Option<String>,
+    /// Income level.
+    pub income_level: Option<IncomeLevel>,
+    /// Languages (BCP 47).
+    pub languages: Vec<String>,
+    /// Participants at the site, as stated by the author.
+    pub participants: Option<u32>,
+}
+
+/// World Bank income levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncomeLevel {
+    /// High income.
+    High,
+    /// Upper-middle income.
+    UpperMiddle,
+    /// Lower-middle income.
+    LowerMiddle,
+    /// Low income.
+    Low,
+}
+
+impl IncomeLevel {
+    /// All values as written in front matter.
+    pub const NAMES: [&'static str; 4] = ["high", "upper-middle", "lower-middle", "low"];
+
+    /// Parses the front-matter spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "high" => Some(Self::High),
+            "upper-middle" => Some(Self::UpperMiddle),
+            "lower-middle" => Some(Self::LowerMiddle),
+            "low" => Some(Self::Low),
+            _ => None,
+        }
+    }
+
+    /// Plain-language label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::High => "High income",
+            Self::UpperMiddle => "Upper-middle income",
+            Self::LowerMiddle => "Lower-middle income",
+            Self::Low => "Low income",
+        }
+    }
+}
+
+/// A responder group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Shared fields.
+    pub common: Common,
+}
+
+/// A findings page.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Shared fields.
+    pub common: Common,
+}
+
+/// The home-page narrative.
+#[derive(Debug, Clone)]
+pub struct Home {
+    /// Title shown above the narrative, if any.
+    pub title: Option<String>,
+    /// The narrative.
+    pub doc: Doc,
+}
+
+/// Original-language text of a quote.
+#[derive(Debug, Clone)]
+pub struct OriginalText {
+    /// BCP 47 code.
+    pub lang: String,
+    /// The text.
+    pub text: String,
+    /// Written right to left (Arabic, Hebrew, ...).
+    pub rtl: bool,
+}
+
+/// A quote.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    /// Unique id.
+    pub id: String,
+    /// Pseudonymous participant code.
+    pub participant: String,
+    /// Site.
+    pub site: SiteIx,
+    /// Group.
+    pub group: GroupIx,
+    /// Themes as tagged (first one decides the quote's home page), drafts removed.
+    pub themes: Vec<ThemeIx>,
+    /// Verbatim text.
+    pub text: String,
+    /// Original-language text.
+    pub original: Option<OriginalText>,
+    /// Context.
+    pub context: Option<String>,
+    /// Only present when drafts are built.
+    pub draft: bool,
+    /// Where it was written.
+    pub loc: Loc,
+}
+
+/// Index of a theme in [`Study::themes`].
+pub type ThemeIx = usize;
+/// Index of a site in [`Study::sites`].
+pub type SiteIx = usize;
+/// Index of a group in [`Study::groups`].
+pub type GroupIx = usize;
+/// Index of a quote in [`Study::quotes`].
+pub type QuoteIx = usize;
+
+/// Quotes and distinct participants behind a set of quotes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Count {
+    /// Number of quotes.
+    pub quotes: usize,
+    /// Number of distinct participants.
+    pub participants: usize,
+}
+
+/// What a reference in Markdown points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefKind {
+    /// `theme:ID`
+    Theme,
+    /// `site:ID`
+    Site,
+    /// `group:ID`
+    Group,
+    /// `finding:ID`
+    Finding,
+    /// `quote:ID`
+    Quote,
+}
+
+impl RefKind {
+    /// The scheme word.
+    pub fn name(self) -> &'static str {
+        match self {
+            RefKind::Theme => "theme",
+            RefKind::Site => "site",
+            RefKind::Group => "group",
+            RefKind::Finding => "finding",
+            RefKind::Quote => "quote",
+        }
+    }
+}
+
+/// Lookups computed once for the whole study.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// Theme id to index.
+    pub theme_by_id: HashMap<String, ThemeIx>,
+    /// Site id to index.
+    pub site_by_id: HashMap<String, SiteIx>,
+    /// Group id to index.
+    pub group_by_id: HashMap<String, GroupIx>,
+    /// Finding id to index.
+    pub finding_by_id: HashMap<String, usize>,
+    /// Quote id to index.
+    pub quote_by_id: HashMap<String, QuoteIx>,
+    /// Quotes of each theme and its descendants, in study order.
+    pub theme_quotes: Vec<Vec<QuoteIx>>,
+    /// Quotes of each theme (with descendants) at each site: `[theme][site]`.
+    pub theme_site_quotes: Vec<Vec<Vec<QuoteIx>>>,
+    /// Quotes of each site.
+    pub site_quotes: Vec<Vec<QuoteIx>>,
+    /// Quotes of each group.
+    pub group_quotes: Vec<Vec<QuoteIx>>,
+    /// Ids that exist in the sources but are drafts left out of this build.
+    pub withheld: HashSet<(RefKind, String)>,
+}
+
+/// A validated study, ready to render.
+#[derive(Debug)]
+pub struct Study {
+    /// Metadata.
+    pub meta: Meta,
+    /// Where `site_theme` was written, for errors about the site theme.
+    pub site_theme_loc: Option<Loc>,
+    /// Home narrative.
+    pub home: Option<Home>,
+    /// Themes in tree order (each parent before its children, siblings sorted).
+    pub themes: Vec<Theme>,
+    /// Sites, sorted.
+    pub sites: Vec<Site>,
+    /// Groups, sorted.
+    pub groups: Vec<Group>,
+    /// Findings, sorted.
+    pub findings: Vec<Finding>,
+    /// Quotes, in file order.
+    pub quotes: Vec<Quote>,
+    /// Lookups.
+    pub index: Index,
+    /// Number of draft quotes left out of this build.
+    pub draft_quotes_left_out: usize,
+    /// The source files, for diagnostics while rendering.
+    pub sources: SourceMap,
+}
+
+impl Study {
+    /// Quotes and distinct participants among `quotes`.
+    pub fn count(&self, quotes: &[QuoteIx]) -> Count {
+        let mut seen: HashSet<(SiteIx, &str)> = HashSet::with_capacity(quotes.len());
+        for &q in quotes {
+            let q = &self.quotes[q];
+            seen.insert((q.site, q.participant.as_str()));
+        }
+        Count {
+            quotes: quotes.len(),
+            participants: seen.len(),
+        }
+    }
+
+    /// The top-level theme above `t` (or `t` itself).
+    pub fn root_of(&self, mut t: ThemeIx) -> ThemeIx {
+        while let Some(p) = self.themes[t].parent {
+            t = p;
+        }
+        t
+    }
+
+    /// True when `t` is `ancestor` or below it.
+    pub fn is_within(&self, mut t: ThemeIx, ancestor: ThemeIx) -> bool {
+        loop {
+            if t == ancestor {
+                return true;
+            }
+            match self.themes[t].parent {
+                Some(p) => t = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// `t` and all its descendants, in tree order.
+    pub fn subtree(&self, t: ThemeIx) -> Vec<ThemeIx> {
+        let mut ordered = Vec::new();
+        self.push_preorder(t, &mut ordered);
+        ordered
+    }
+
+    fn push_preorder(&self, t: ThemeIx, out: &mut Vec<ThemeIx>) {
+        out.push(t);
+        for &c in &self.themes[t].children {
+            self.push_preorder(c, out);
+        }
+    }
+
+    /// Top-level themes in order.
+    pub fn top_themes(&self) -> impl Iterator<Item = ThemeIx> + '_ {
+        (0..self.themes.len()).filter(|&t| self.themes[t].parent.is_none())
+    }
+
+    /// Number of themes below the top level.
+    pub fn subtheme_count(&self) -> usize {
+        self.themes.iter().filter(|t| t.parent.is_some()).count()
+    }
+}

@@ -1,0 +1,228 @@
+//! Stage 4: writing the site without ever damaging the last good output.
+//!
+//! Files go to a staging folder beside the output; only a complete staging
+//! folder is swapped in (two renames). A build that fails or is killed midway
+//! leaves the previous output as it was. The output folder carries a marker
+//! file so thematic never deletes a folder it did not write.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::render::OutputFile;
+
+/// The file that marks a folder as thematic's output.
+pub const MARKER: &str = ".thematic-output";
+
+const MARKER_TEXT: &str =
+    "This folder is written by `thematic build` and replaced on every build.\n";
+
+/// Why the output folder cannot be used.
+#[derive(Debug)]
+pub enum OutputError {
+    /// The output folder would overwrite the study or something thematic did not write.
+    Refused(String),
+    /// Writing failed.
+    Io(PathBuf, io::Error),
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputError::Refused(m) => write!(f, "{m}"),
+            OutputError::Io(p, e) => write!(f, "cannot write {}: {e}", p.display()),
+        }
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    // Resolve `..` and symlinks where the path exists, so comparisons are meaningful.
+    fs::canonicalize(&abs).unwrap_or_else(|_| {
+        match (
+            abs.parent().and_then(|d| fs::canonicalize(d).ok()),
+            abs.file_name(),
+        ) {
+            (Some(parent), Some(name)) => parent.join(name),
+            _ => abs,
+        }
+    })
+}
+
+/// Refuses output folders that would destroy the study or files thematic did not write.
+pub fn check_output_dir(out: &Path, study_dir: &Path) -> Result<(), OutputError> {
+    let out_abs = absolute(out);
+    let study_abs = absolute(study_dir);
+    if out_abs == study_abs {
+        return Err(OutputError::Refused(format!(
+            "refusing to write into the study folder itself ({}): choose another --output",
+            out.display()
+        )));
+    }
+    if study_abs.starts_with(&out_abs) {
+        return Err(OutputError::Refused(format!(
+            "refusing to write into {}: it contains the study folder",
+            out.display()
+        )));
+    }
+    if out_abs.join("content").exists() {
+        return Err(OutputError::Refused(format!(
+            "refusing to write into {}: it contains a content/ folder, so it looks like a study",
+            out.display()
+        )));
+    }
+    if out_abs.exists() {
+        if !out_abs.is_dir() {
+            return Err(OutputError::Refused(format!(
+                "{} exists and is not a folder",
+                out.display()
+            )));
+        }
+        let empty = fs::read_dir(&out_abs)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty && !out_abs.join(MARKER).is_file() {
+            return Err(OutputError::Refused(format!(
+                "refusing to replace {}: it holds files that thematic did not write (no {MARKER} marker)",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `files` into `out` atomically: staging folder, then swap.
+pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
+    check_output_dir(out, study_dir)?;
+    let out = absolute(out);
+    let parent = out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    fs::create_dir_all(&parent).map_err(|e| OutputError::Io(parent.clone(), e))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.staging-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    remove_leftovers(&parent, &name);
+
+    let result = (|| {
+        fs::create_dir_all(&staging).map_err(|e| OutputError::Io(staging.clone(), e))?;
+        let mut dirs: Vec<PathBuf> = files
+            .iter()
+            .filter_map(|f| Path::new(&f.path).parent().map(|p| staging.join(p)))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        for d in &dirs {
+            fs::create_dir_all(d).map_err(|e| OutputError::Io(d.clone(), e))?;
+        }
+        files.par_iter().try_for_each(|f| {
+            let p = staging.join(&f.path);
+            fs::write(&p, &f.bytes).map_err(|e| OutputError::Io(p, e))
+        })?;
+        let marker = staging.join(MARKER);
+        fs::write(&marker, MARKER_TEXT).map_err(|e| OutputError::Io(marker, e))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if out.exists() {
+        fs::rename(&out, &old).map_err(|e| OutputError::Io(out.clone(), e))?;
+    }
+    if let Err(e) = fs::rename(&staging, &out) {
+        // Put the previous output back before reporting.
+        let _ = fs::rename(&old, &out);
+        let _ = fs::remove_dir_all(&staging);
+        return Err(OutputError::Io(out, e));
+    }
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Staging and old folders left by a build that was killed: they are ours, by name.
+fn remove_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    let staging = format!(".{name}.staging-");
+    let old = format!(".{name}.old-");
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if (n.starts_with(&staging) || n.starts_with(&old)) && e.path().join(MARKER).is_file() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn writes_and_replaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        let study = tmp.path().join("study");
+        fs::create_dir_all(study.join("content")).unwrap();
+        let out = study.join("output");
+        write_site(
+            &out,
+            &study,
+            &[file("index.html", "one"), file("a/b/index.html", "x")],
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "one");
+        write_site(&out, &study, &[file("index.html", "two")]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
+        assert!(!out.join("a").exists(), "stale files are gone after a swap");
+        let leftovers: Vec<_> = fs::read_dir(&study)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    }
+
+    #[test]
+    fn refuses_foreign_folders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let study = tmp.path().join("study");
+        fs::create_dir_all(study.join("content")).unwrap();
+        let foreign = tmp.path().join("docs");
+        fs::create_dir_all(&foreign).unwrap();
+        fs::write(foreign.join("notes.txt"), "mine").unwrap();
+        assert!(matches!(
+            check_output_dir(&foreign, &study),
+            Err(OutputError::Refused(_))
+        ));
+        assert!(matches!(
+            check_output_dir(&study, &study),
+            Err(OutputError::Refused(_))
+        ));
+        assert!(matches!(
+            check_output_dir(tmp.path(), &study),
+            Err(OutputError::Refused(_))
+        ));
+        assert!(check_output_dir(&tmp.path().join("new"), &study).is_ok());
+    }
+}

@@ -1,0 +1,172 @@
+//! The whole pipeline, load -> model -> render -> output, as `build` and `check` run it.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position};
+use crate::model::{ModelOptions, Study};
+use crate::render::{self, Rendered};
+use crate::{load, model, output};
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The study folder (holding `content/`).
+    pub study_dir: PathBuf,
+    /// Output folder; `STUDY_DIR/output` when `None`.
+    pub output: Option<PathBuf>,
+    /// Include drafts, marked as such.
+    pub drafts: bool,
+}
+
+impl BuildOptions {
+    /// The output folder this build writes to.
+    pub fn output_dir(&self) -> PathBuf {
+        self.output
+            .clone()
+            .unwrap_or_else(|| self.study_dir.join("output"))
+    }
+}
+
+/// What a successful run produced.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// HTML pages rendered.
+    pub pages: usize,
+    /// Files written (pages and static files).
+    pub files: usize,
+    /// Top-level themes.
+    pub themes: usize,
+    /// Themes below the top level.
+    pub subthemes: usize,
+    /// Sites.
+    pub sites: usize,
+    /// Groups.
+    pub groups: usize,
+    /// Findings pages.
+    pub findings: usize,
+    /// Published quotes.
+    pub quotes: usize,
+    /// Draft quotes left out.
+    pub draft_quotes_left_out: usize,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    fn new(study: &Study, rendered: &Rendered, started: Instant) -> Self {
+        Summary {
+            pages: rendered.pages,
+            files: rendered.files.len(),
+            themes: study.themes.len() - study.subtheme_count(),
+            subthemes: study.subtheme_count(),
+            sites: study.sites.len(),
+            groups: study.groups.len(),
+            findings: study.findings.len(),
+            quotes: study.quotes.len(),
+            draft_quotes_left_out: study.draft_quotes_left_out,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// "4 themes (12 subthemes), 6 sites, 2 groups, 96 quotes"
+    pub fn counts(&self) -> String {
+        let mut s = format!(
+            "{} ({}), {}, {}, {}",
+            plural(self.themes, "theme"),
+            plural(self.subthemes, "subtheme"),
+            plural(self.sites, "site"),
+            plural(self.groups, "group"),
+            plural(self.quotes, "quote"),
+        );
+        if self.draft_quotes_left_out > 0 {
+            s.push_str(&format!(
+                " ({} left out as drafts)",
+                self.draft_quotes_left_out
+            ));
+        }
+        s
+    }
+}
+
+/// "1 quote", "2 quotes".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The result of a run: every diagnostic, and a summary when it succeeded.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Errors and warnings, sorted by file and line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Present when the run succeeded.
+    pub summary: Option<Summary>,
+}
+
+/// Loads, validates and renders the study; stops before writing.
+/// Returns the study and rendered site when there were no errors.
+pub fn render_study(
+    study_dir: &Path,
+    drafts: bool,
+    diags: &mut Diagnostics,
+) -> Option<(Study, Rendered)> {
+    let (sources, load_diags) = load::load_study(study_dir);
+    diags.extend(load_diags.iter().cloned());
+    let study = model::build_study(sources, ModelOptions { drafts }, diags)?;
+    let mut theme = match render::load_site_theme(study_dir, &study) {
+        Ok(t) => t,
+        Err(errors) => {
+            diags.extend(errors);
+            return None;
+        }
+    };
+    let rendered = render::render_site(&study, &mut theme);
+    diags.extend(rendered.diagnostics.iter().cloned());
+    if diags.has_errors() {
+        return None;
+    }
+    Some((study, rendered))
+}
+
+/// `thematic build`: everything, then an atomic write.
+pub fn build(opts: &BuildOptions) -> Outcome {
+    let started = Instant::now();
+    let mut diags = Diagnostics::new();
+    let Some((study, rendered)) = render_study(&opts.study_dir, opts.drafts, &mut diags) else {
+        return Outcome {
+            diagnostics: diags.sorted(),
+            summary: None,
+        };
+    };
+    let out = opts.output_dir();
+    if let Err(e) = output::write_site(&out, &opts.study_dir, &rendered.files) {
+        diags.push(Diagnostic::error(
+            out.display().to_string(),
+            Position::default(),
+            e.to_string(),
+        ));
+        return Outcome {
+            diagnostics: diags.sorted(),
+            summary: None,
+        };
+    }
+    Outcome {
+        diagnostics: diags.sorted(),
+        summary: Some(Summary::new(&study, &rendered, started)),
+    }
+}
+
+/// `thematic check`: everything but the write.
+pub fn check(study_dir: &Path, drafts: bool) -> Outcome {
+    let started = Instant::now();
+    let mut diags = Diagnostics::new();
+    let result = render_study(study_dir, drafts, &mut diags);
+    Outcome {
+        diagnostics: diags.sorted(),
+        summary: result.map(|(study, rendered)| Summary::new(&study, &rendered, started)),
+    }
+}

@@ -1,0 +1,523 @@
+//! Markdown bodies to HTML: cross-references, quote embeds, highlighted code,
+//! heading anchors, and no HTML comments.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
+};
+
+use super::highlight;
+use super::urls;
+use crate::diagnostics::{Diagnostic, Position, did_you_mean};
+use crate::load::Loc;
+use crate::model::{Doc, RefKind, Study};
+
+/// Markdown rendered for one page.
+#[derive(Debug, Clone, Default)]
+pub struct RenderedMarkdown {
+    /// The HTML.
+    pub html: String,
+    /// True when the body has highlighted code (the page then links the syntax stylesheet).
+    pub has_code: bool,
+}
+
+/// Renders embedded quotes: the caller decides the markup (a template) and the anchor.
+pub trait EmbedQuote {
+    /// HTML of quote `id` embedded in a page whose root prefix is `root`.
+    fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic>;
+}
+
+/// Where a reference leads, or why it cannot.
+enum Target {
+    Url(String),
+    Withheld,
+    Broken(String, Option<String>),
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders `doc` for a page whose root prefix is `root`. Broken references are
+/// returned as errors at their line; links to drafts left out become plain text with a warning.
+pub fn render(
+    study: &Study,
+    doc: &Doc,
+    root: &str,
+    embedder: &dyn EmbedQuote,
+    diags: &mut Vec<Diagnostic>,
+) -> RenderedMarkdown {
+    let body = doc.body.as_str();
+    let loc_at = |offset: usize| -> Loc {
+        let before = &body[..offset.min(body.len())];
+        let line = before.matches('\n').count() as u32;
+        let col = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1) as u32
+            + 1;
+        Loc {
+            file: doc.file,
+            pos: Position::at(doc.body_line + line, col),
+        }
+    };
+    let events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(body, options())
+        .into_offset_iter()
+        .collect();
+    let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    let mut has_code = false;
+    let mut in_comment = false;
+    let mut embedded: HashMap<usize, usize> = HashMap::new();
+    let mut slugs: HashMap<String, usize> = HashMap::new();
+    // Links to withheld drafts lose their <a> but keep their text.
+    let mut dropped_links: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < events.len() {
+        let (ev, range) = &events[i];
+        match ev {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => match resolve(study, dest_url) {
+                None => {
+                    dropped_links.push(false);
+                    out.push(Event::Start(Tag::Link {
+                        link_type: *link_type,
+                        dest_url: dest_url.clone(),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
+                Some(Target::Url(u)) => {
+                    dropped_links.push(false);
+                    out.push(Event::Start(Tag::Link {
+                        link_type: *link_type,
+                        dest_url: CowStr::from(format!("{root}{u}")),
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
+                Some(Target::Withheld) => {
+                    dropped_links.push(true);
+                    diags.push(
+                            study
+                                .sources
+                                .warning(loc_at(range.start), format!("`{dest_url}` is a draft left out of this build: the link is shown as plain text"))
+                                .with_hint("build with --drafts to preview it"),
+                        );
+                }
+                Some(Target::Broken(msg, hint)) => {
+                    dropped_links.push(true);
+                    diags.push(
+                        study
+                            .sources
+                            .error(loc_at(range.start), msg)
+                            .with_optional_hint(hint),
+                    );
+                }
+            },
+            Event::End(TagEnd::Link) => {
+                if !dropped_links.pop().unwrap_or(false) {
+                    out.push(Event::End(TagEnd::Link));
+                }
+            }
+            Event::Start(Tag::Image { dest_url, .. }) if has_scheme(dest_url) => {
+                // Skip the alt text: the embed replaces the whole image.
+                let mut depth = 1;
+                let start = i;
+                while depth > 0 && i + 1 < events.len() {
+                    i += 1;
+                    match &events[i].0 {
+                        Event::Start(Tag::Image { .. }) => depth += 1,
+                        Event::End(TagEnd::Image) => depth -= 1,
+                        _ => {}
+                    }
+                }
+                let loc = loc_at(events[start].1.start);
+                match dest_url.strip_prefix("quote:") {
+                    Some(qid) => match study.index.quote_by_id.get(qid) {
+                        Some(&q) => {
+                            let n = embedded.entry(q).or_insert(0);
+                            *n += 1;
+                            let mut anchor = urls::quote_anchor(qid);
+                            if *n > 1 {
+                                anchor = format!("{anchor}-{n}");
+                            }
+                            match embedder.embed(q, anchor, root) {
+                                Ok(h) => {
+                                    out.push(Event::Html(CowStr::from(format!("\u{0}EMBED{h}"))))
+                                }
+                                Err(e) => diags.push(e),
+                            }
+                        }
+                        None if study
+                            .index
+                            .withheld
+                            .contains(&(RefKind::Quote, qid.to_string())) =>
+                        {
+                            diags.push(
+                                study
+                                    .sources
+                                    .warning(loc, format!("quote `{qid}` is a draft left out of this build: it is not embedded"))
+                                    .with_hint("build with --drafts to preview it"),
+                            );
+                        }
+                        None => diags.push(
+                            study
+                                .sources
+                                .error(loc, format!("cannot embed unknown quote `{qid}`"))
+                                .with_optional_hint(did_you_mean(
+                                    qid,
+                                    study.index.quote_by_id.keys().map(String::as_str),
+                                )),
+                        ),
+                    },
+                    None => diags.push(
+                        study
+                            .sources
+                            .error(
+                                loc,
+                                format!("only quotes can be embedded: `![](…)` with `{dest_url}`"),
+                            )
+                            .with_hint(
+                                "embed a quote with ![](quote:ID), or link with [text](theme:ID)",
+                            ),
+                    ),
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => {
+                        l.split_whitespace().next().unwrap_or("").to_string()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let mut code = String::new();
+                while i + 1 < events.len() {
+                    i += 1;
+                    match &events[i].0 {
+                        Event::Text(t) => code.push_str(t),
+                        Event::End(TagEnd::CodeBlock) => break,
+                        _ => {}
+                    }
+                }
+                let (html, highlighted) = highlight::code_block(&code, &lang);
+                has_code |= highlighted;
+                out.push(Event::Html(CowStr::from(html)));
+            }
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                // Give every heading an anchor so sections can be linked.
+                let mut text = String::new();
+                let mut j = i + 1;
+                while j < events.len() && !matches!(events[j].0, Event::End(TagEnd::Heading(_))) {
+                    if let Event::Text(t) | Event::Code(t) = &events[j].0 {
+                        text.push_str(t);
+                    }
+                    j += 1;
+                }
+                let base = id
+                    .as_ref()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| heading_slug(&text));
+                let n = slugs.entry(base.clone()).or_insert(0);
+                *n += 1;
+                let anchor = if *n == 1 { base } else { format!("{base}-{n}") };
+                out.push(Event::Start(Tag::Heading {
+                    level: demote(*level),
+                    id: Some(CowStr::from(anchor)),
+                    classes: classes.clone(),
+                    attrs: attrs.clone(),
+                }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                out.push(Event::End(TagEnd::Heading(demote(*level))))
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let kept = strip_comments(h, &mut in_comment);
+                if !kept.is_empty() {
+                    let inline = matches!(ev, Event::InlineHtml(_));
+                    out.push(if inline {
+                        Event::InlineHtml(CowStr::from(kept))
+                    } else {
+                        Event::Html(CowStr::from(kept))
+                    });
+                }
+            }
+            other => {
+                in_comment = false;
+                out.push(other.clone());
+            }
+        }
+        i += 1;
+    }
+    let out = unwrap_embed_paragraphs(out, &loc_at, study, diags);
+    let mut html_out = String::with_capacity(body.len() * 3 / 2);
+    html::push_html(&mut html_out, out.into_iter());
+    RenderedMarkdown {
+        html: html_out,
+        has_code,
+    }
+}
+
+/// The page title is the only `<h1>`: body headings start at `<h2>`.
+fn demote(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H2,
+        other => other,
+    }
+}
+
+fn has_scheme(dest: &str) -> bool {
+    ["theme:", "site:", "group:", "finding:", "quote:"]
+        .iter()
+        .any(|s| dest.starts_with(s))
+}
+
+/// An embed alone in a paragraph replaces the paragraph (a `<figure>` cannot sit in a `<p>`).
+/// An embed mixed with text is not allowed.
+fn unwrap_embed_paragraphs<'a>(
+    events: Vec<Event<'a>>,
+    _loc_at: &dyn Fn(usize) -> Loc,
+    _study: &Study,
+    _diags: &mut Vec<Diagnostic>,
+) -> Vec<Event<'a>> {
+    let is_embed = |e: &Event<'_>| matches!(e, Event::Html(h) if h.starts_with('\u{0}'));
+    let mut out = Vec::with_capacity(events.len());
+    let mut k = 0;
+    while k < events.len() {
+        if matches!(events[k], Event::Start(Tag::Paragraph)) {
+            // Find the paragraph's end and check whether it holds only embeds and whitespace.
+            let end =
+                (k + 1..events.len()).find(|&j| matches!(events[j], Event::End(TagEnd::Paragraph)));
+            if let Some(end) = end {
+                let inner = &events[k + 1..end];
+                let only_embeds = inner.iter().any(is_embed)
+                    && inner.iter().all(|e| {
+                        is_embed(e)
+                            || matches!(e, Event::SoftBreak | Event::HardBreak)
+                            || matches!(e, Event::Text(t) if t.trim().is_empty())
+                    });
+                if only_embeds {
+                    out.extend(inner.iter().filter(|e| is_embed(e)).map(strip_marker));
+                    k = end + 1;
+                    continue;
+                }
+                // Mixed: close the paragraph around each embed.
+                if inner.iter().any(is_embed) {
+                    out.push(Event::Start(Tag::Paragraph));
+                    for e in inner {
+                        if is_embed(e) {
+                            out.push(Event::End(TagEnd::Paragraph));
+                            out.push(strip_marker(e));
+                            out.push(Event::Start(Tag::Paragraph));
+                        } else {
+                            out.push(e.clone());
+                        }
+                    }
+                    out.push(Event::End(TagEnd::Paragraph));
+                    k = end + 1;
+                    continue;
+                }
+            }
+        }
+        out.push(if is_embed(&events[k]) {
+            strip_marker(&events[k])
+        } else {
+            events[k].clone()
+        });
+        k += 1;
+    }
+    out
+}
+
+fn strip_marker<'a>(e: &Event<'a>) -> Event<'a> {
+    match e {
+        Event::Html(h) => Event::Html(CowStr::from(h.trim_start_matches("\u{0}EMBED").to_string())),
+        other => other.clone(),
+    }
+}
+
+/// Resolves a scheme link; `None` for ordinary links.
+fn resolve(study: &Study, dest: &str) -> Option<Target> {
+    let (dest, fragment) = match dest.split_once('#') {
+        Some((d, f)) => (d, Some(f)),
+        None => (dest, None),
+    };
+    let (scheme, rest) = dest.split_once(':')?;
+    let kind = match scheme {
+        "theme" => RefKind::Theme,
+        "site" => RefKind::Site,
+        "group" => RefKind::Group,
+        "finding" => RefKind::Finding,
+        "quote" => RefKind::Quote,
+        "themes" | "sites" | "groups" | "findings" | "quotes" => {
+            let singular = &scheme[..scheme.len() - 1];
+            return Some(Target::Broken(
+                format!("unknown link scheme `{scheme}:`"),
+                Some(format!("write `{singular}:{rest}`")),
+            ));
+        }
+        _ => return None,
+    };
+    let with_fragment = |u: String| match fragment {
+        Some(f) => format!("{u}#{f}"),
+        None => u,
+    };
+    let ix = &study.index;
+    let lookup = |kind: RefKind, id: &str| -> Result<usize, Target> {
+        let map = match kind {
+            RefKind::Theme => &ix.theme_by_id,
+            RefKind::Site => &ix.site_by_id,
+            RefKind::Group => &ix.group_by_id,
+            RefKind::Finding => &ix.finding_by_id,
+            RefKind::Quote => &ix.quote_by_id,
+        };
+        if let Some(&i) = map.get(id) {
+            return Ok(i);
+        }
+        if ix.withheld.contains(&(kind, id.to_string())) {
+            return Err(Target::Withheld);
+        }
+        Err(Target::Broken(
+            format!("broken link: unknown {} `{id}`", kind.name()),
+            did_you_mean(id, map.keys().map(String::as_str)),
+        ))
+    };
+    let url = match kind {
+        RefKind::Theme => {
+            // `theme:ID/site:SITE` is the theme-by-site page.
+            let (tid, site) = match rest.split_once("/site:") {
+                Some((t, s)) => (t, Some(s)),
+                None => (rest, None),
+            };
+            let t = match lookup(RefKind::Theme, tid) {
+                Ok(t) => t,
+                Err(e) => return Some(e),
+            };
+            match site {
+                None => urls::theme(tid),
+                Some(sid) => {
+                    let s = match lookup(RefKind::Site, sid) {
+                        Ok(s) => s,
+                        Err(e) => return Some(e),
+                    };
+                    if ix.theme_site_quotes[t][s].is_empty() {
+                        return Some(Target::Broken(
+                            format!(
+                                "broken link: theme `{tid}` has no quotes at site `{sid}`, so it has no page there"
+                            ),
+                            Some(format!("link to the theme instead: (theme:{tid})")),
+                        ));
+                    }
+                    urls::theme_site(tid, sid)
+                }
+            }
+        }
+        RefKind::Site => match lookup(kind, rest) {
+            Ok(_) => urls::site(rest),
+            Err(e) => return Some(e),
+        },
+        RefKind::Group => match lookup(kind, rest) {
+            Ok(_) => urls::group(rest),
+            Err(e) => return Some(e),
+        },
+        RefKind::Finding => match lookup(kind, rest) {
+            Ok(_) => urls::finding(rest),
+            Err(e) => return Some(e),
+        },
+        RefKind::Quote => match lookup(kind, rest) {
+            Ok(q) => {
+                let quote = &study.quotes[q];
+                let home = &study.themes[quote.themes[0]].common.id;
+                return Some(Target::Url(format!(
+                    "{}#{}",
+                    urls::theme(home),
+                    urls::quote_anchor(rest)
+                )));
+            }
+            Err(e) => return Some(e),
+        },
+    };
+    Some(Target::Url(with_fragment(url)))
+}
+
+/// A heading's anchor: lowercase words joined by hyphens.
+pub fn heading_slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let s = out.trim_end_matches('-').to_string();
+    if s.is_empty() { "section".into() } else { s }
+}
+
+/// Removes `<!-- ... -->` from raw HTML; `in_comment` carries an open comment across events.
+pub fn strip_comments(html: &str, in_comment: &mut bool) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    loop {
+        if *in_comment {
+            match rest.find("-->") {
+                Some(i) => {
+                    rest = &rest[i + 3..];
+                    *in_comment = false;
+                }
+                None => return out,
+            }
+        } else {
+            match rest.find("<!--") {
+                Some(i) => {
+                    out.push_str(&rest[..i]);
+                    rest = &rest[i + 4..];
+                    *in_comment = true;
+                }
+                None => {
+                    out.push_str(rest);
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_removed_across_events() {
+        let mut c = false;
+        assert_eq!(strip_comments("a<!-- secret -->b", &mut c), "ab");
+        assert_eq!(strip_comments("<!-- open", &mut c), "");
+        assert!(c);
+        assert_eq!(strip_comments("still secret", &mut c), "");
+        assert_eq!(strip_comments("end -->after", &mut c), "after");
+        assert!(!c);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            heading_slug("Why peer support works"),
+            "why-peer-support-works"
+        );
+        assert_eq!(heading_slug("Über uns!"), "über-uns");
+        assert_eq!(heading_slug("!!!"), "section");
+    }
+}

@@ -1,0 +1,705 @@
+//! The page set, and the context each page's template receives.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tera::Context;
+
+use super::views::{LinkView, SiteView, TagView, ThemeView};
+use super::{OutputFile, Parts, urls};
+use crate::diagnostics::Diagnostic;
+use crate::model::{Count, QuoteIx, SiteIx, Study, ThemeIx};
+
+/// One page to render.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Page {
+    Home,
+    Themes,
+    Theme(ThemeIx),
+    ThemeSite(ThemeIx, SiteIx),
+    Sites,
+    Site(SiteIx),
+    Groups,
+    Group(usize),
+    Findings,
+    Finding(usize),
+    Quotes,
+    NotFound,
+}
+
+/// Every page of the study: one per theme at every depth, and one per theme and site with quotes.
+pub(crate) fn all_pages(study: &Study) -> Vec<Page> {
+    let mut pages = vec![
+        Page::Home,
+        Page::Themes,
+        Page::Sites,
+        Page::Groups,
+        Page::Findings,
+        Page::Quotes,
+        Page::NotFound,
+    ];
+    for t in 0..study.themes.len() {
+        pages.push(Page::Theme(t));
+        for s in 0..study.sites.len() {
+            if !study.index.theme_site_quotes[t][s].is_empty() {
+                pages.push(Page::ThemeSite(t, s));
+            }
+        }
+    }
+    pages.extend((0..study.sites.len()).map(Page::Site));
+    pages.extend((0..study.groups.len()).map(Page::Group));
+    pages.extend((0..study.findings.len()).map(Page::Finding));
+    pages
+}
+
+/// A heading and the quotes under it, possibly split further by site.
+#[derive(Serialize)]
+struct Section<'a> {
+    /// The theme (or site) the section is about.
+    heading: TagView,
+    /// Depth of the heading's theme, for indentation.
+    depth: usize,
+    /// Quotes directly in this section (HTML).
+    quotes: Vec<&'a str>,
+    /// Or: the section's quotes split by site.
+    by_site: Vec<SiteBlock<'a>>,
+    /// Quotes and participants in the section.
+    count: Count,
+}
+
+#[derive(Serialize)]
+struct SiteBlock<'a> {
+    site: TagView,
+    quotes: Vec<&'a str>,
+    count: Count,
+}
+
+/// A row of a counts table: a label, its link, and one cell per column.
+#[derive(Serialize)]
+struct Row {
+    heading: TagView,
+    depth: usize,
+    cells: Vec<Cell>,
+    total: Count,
+}
+
+#[derive(Serialize)]
+struct Cell {
+    count: Count,
+    /// Link to the page for this cell, when it exists.
+    url: Option<String>,
+    /// 0 (none) to 4 (most): a second channel for the number, never the only one.
+    heat: u8,
+}
+
+fn theme_tag(study: &Study, t: ThemeIx) -> TagView {
+    let c = &study.themes[t].common;
+    TagView {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        url: urls::theme(&c.id),
+    }
+}
+
+fn site_tag(study: &Study, s: SiteIx) -> TagView {
+    let c = &study.sites[s].common;
+    TagView {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        url: urls::site(&c.id),
+    }
+}
+
+fn heat(value: usize, max: usize) -> u8 {
+    if value == 0 || max == 0 {
+        0
+    } else {
+        (1 + (value * 3) / max).min(4) as u8
+    }
+}
+
+impl Parts<'_> {
+    fn html(&self, depth: usize, q: QuoteIx) -> &str {
+        &self.quote_html[depth - 1][q]
+    }
+
+    /// The theme a quote is shown under on a page about `within`: the first of its
+    /// themes, in tree order, inside `within`'s subtree.
+    fn section_theme(&self, q: QuoteIx, within: ThemeIx) -> ThemeIx {
+        let end = self.subtree_end[within];
+        self.study.quotes[q]
+            .themes
+            .iter()
+            .copied()
+            .filter(|&t| t >= within && t < end)
+            .min()
+            .unwrap_or(within)
+    }
+
+    /// The top-level theme a quote is shown under on site and group pages.
+    fn top_section(&self, q: QuoteIx) -> ThemeIx {
+        let first = self.study.quotes[q]
+            .themes
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(0);
+        self.study.root_of(first)
+    }
+
+    /// Sections for the quotes of a theme, by subtheme; split by site unless `one_site`.
+    fn theme_sections(
+        &self,
+        t: ThemeIx,
+        quotes: &[QuoteIx],
+        depth: usize,
+        one_site: bool,
+    ) -> Vec<Section<'_>> {
+        let study = self.study;
+        let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
+        for &q in quotes {
+            buckets.entry(self.section_theme(q, t)).or_default().push(q);
+        }
+        buckets
+            .into_iter()
+            .map(|(th, qs)| {
+                let by_site = if one_site {
+                    Vec::new()
+                } else {
+                    let mut per_site: BTreeMap<SiteIx, Vec<QuoteIx>> = BTreeMap::new();
+                    for &q in &qs {
+                        per_site.entry(study.quotes[q].site).or_default().push(q);
+                    }
+                    per_site
+                        .into_iter()
+                        .map(|(s, sq)| SiteBlock {
+                            site: site_tag(study, s),
+                            count: study.count(&sq),
+                            quotes: sq.iter().map(|&q| self.html(depth, q)).collect(),
+                        })
+                        .collect()
+                };
+                Section {
+                    heading: theme_tag(study, th),
+                    depth: study.themes[th].depth,
+                    count: study.count(&qs),
+                    quotes: if one_site {
+                        qs.iter().map(|&q| self.html(depth, q)).collect()
+                    } else {
+                        Vec::new()
+                    },
+                    by_site,
+                }
+            })
+            .collect()
+    }
+
+    /// Sections by top-level theme (site and group pages).
+    fn top_sections(&self, quotes: &[QuoteIx], depth: usize) -> Vec<Section<'_>> {
+        let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
+        for &q in quotes {
+            buckets.entry(self.top_section(q)).or_default().push(q);
+        }
+        buckets
+            .into_iter()
+            .map(|(t, qs)| Section {
+                heading: theme_tag(self.study, t),
+                depth: 0,
+                count: self.study.count(&qs),
+                quotes: qs.iter().map(|&q| self.html(depth, q)).collect(),
+                by_site: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
+        self.markdown
+            .get(&(kind, i))
+            .map(|m| (m.html.as_str(), m.has_code))
+            .unwrap_or(("", false))
+    }
+}
+
+fn crumbs(items: Vec<(String, Option<String>)>) -> Vec<LinkView> {
+    let mut out = vec![LinkView {
+        title: "Home".into(),
+        url: Some(urls::HOME.into()),
+    }];
+    out.extend(
+        items
+            .into_iter()
+            .map(|(title, url)| LinkView { title, url }),
+    );
+    out
+}
+
+fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
+    let mut chain = Vec::new();
+    let mut cur = study.themes[t].parent;
+    while let Some(p) = cur {
+        chain.push((
+            study.themes[p].common.title.clone(),
+            Some(urls::theme(&study.themes[p].common.id)),
+        ));
+        cur = study.themes[p].parent;
+    }
+    chain.reverse();
+    let mut items = vec![("Themes".to_string(), Some(urls::THEMES.to_string()))];
+    items.extend(chain);
+    items
+}
+
+#[derive(Serialize)]
+struct PageInfo {
+    kind: &'static str,
+    title: String,
+    url: String,
+    description: Option<String>,
+}
+
+/// Renders one page.
+pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<OutputFile, Diagnostic> {
+    let study = parts.study;
+    let mut ctx = Context::new();
+    let (template, path, title, kind, description, breadcrumbs, has_code): (
+        &str,
+        String,
+        String,
+        &'static str,
+        Option<String>,
+        Vec<LinkView>,
+        bool,
+    );
+    match *page {
+        Page::Home => {
+            let (html, code) = parts.markdown("home", 0);
+            ctx.insert("content", html);
+            ctx.insert(
+                "home_title",
+                &study.home.as_ref().and_then(|h| h.title.clone()),
+            );
+            ctx.insert("matrix", &matrix(study));
+            template = "index.html";
+            path = urls::HOME.into();
+            title = study.meta.title.clone();
+            kind = "home";
+            description = study.meta.description.clone();
+            breadcrumbs = Vec::new();
+            has_code = code;
+        }
+        Page::Themes => {
+            template = "themes.html";
+            path = urls::THEMES.into();
+            title = "Themes".into();
+            kind = "themes";
+            description = Some("The codebook: every theme and subtheme, with the participants and quotes behind it.".into());
+            breadcrumbs = crumbs(vec![("Themes".into(), None)]);
+            has_code = false;
+        }
+        Page::Theme(t) => {
+            let th = &study.themes[t];
+            let quotes = &study.index.theme_quotes[t];
+            let (html, code) = parts.markdown("theme", t);
+            ctx.insert("theme", &ThemeView::new(study, t));
+            ctx.insert("content", html);
+            ctx.insert(
+                "subthemes",
+                &th.children
+                    .iter()
+                    .map(|&c| ThemeView::new(study, c))
+                    .collect::<Vec<_>>(),
+            );
+            ctx.insert("site_group_table", &site_group_table(study, t));
+            ctx.insert("at_sites", &theme_at_sites(study, t, None));
+            ctx.insert("sections", &parts.theme_sections(t, quotes, 2, false));
+            template = "theme.html";
+            path = urls::theme(&th.common.id);
+            title = th.common.title.clone();
+            kind = "theme";
+            description = th.common.summary.clone();
+            let mut items = theme_ancestry(study, t);
+            items.push((title.clone(), None));
+            breadcrumbs = crumbs(items);
+            has_code = code;
+        }
+        Page::ThemeSite(t, s) => {
+            let th = &study.themes[t];
+            let site = &study.sites[s];
+            let quotes = &study.index.theme_site_quotes[t][s];
+            ctx.insert("theme", &ThemeView::new(study, t));
+            ctx.insert("site", &SiteView::new(study, s));
+            ctx.insert("count", &study.count(quotes));
+            ctx.insert("sections", &parts.theme_sections(t, quotes, 3, true));
+            ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
+            ctx.insert(
+                "subthemes",
+                &th.children
+                    .iter()
+                    .filter(|&&c| !study.index.theme_site_quotes[c][s].is_empty())
+                    .map(|&c| LinkView {
+                        title: study.themes[c].common.title.clone(),
+                        url: Some(urls::theme_site(
+                            &study.themes[c].common.id,
+                            &site.common.id,
+                        )),
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            template = "theme_site.html";
+            path = urls::theme_site(&th.common.id, &site.common.id);
+            title = format!("{} in {}", th.common.title, site.common.title);
+            kind = "theme_site";
+            description = Some(format!(
+                "What participants at {} said about {}.",
+                site.common.title,
+                th.common.title.to_lowercase()
+            ));
+            let mut items = theme_ancestry(study, t);
+            items.push((th.common.title.clone(), Some(urls::theme(&th.common.id))));
+            items.push((site.common.title.clone(), None));
+            breadcrumbs = crumbs(items);
+            has_code = false;
+        }
+        Page::Sites => {
+            template = "sites.html";
+            path = urls::SITES.into();
+            title = "Sites".into();
+            kind = "sites";
+            description =
+                Some("The study sites, with the participants and quotes from each.".into());
+            breadcrumbs = crumbs(vec![("Sites".into(), None)]);
+            has_code = false;
+        }
+        Page::Site(s) => {
+            let site = &study.sites[s];
+            let quotes = &study.index.site_quotes[s];
+            let (html, code) = parts.markdown("site", s);
+            ctx.insert("site", &SiteView::new(study, s));
+            ctx.insert("content", html);
+            ctx.insert("theme_rows", &themes_at_site(study, s));
+            ctx.insert("sections", &parts.top_sections(quotes, 2));
+            template = "site.html";
+            path = urls::site(&site.common.id);
+            title = site.common.title.clone();
+            kind = "site";
+            description = site.common.summary.clone();
+            breadcrumbs = crumbs(vec![
+                ("Sites".into(), Some(urls::SITES.into())),
+                (title.clone(), None),
+            ]);
+            has_code = code;
+        }
+        Page::Groups => {
+            template = "groups.html";
+            path = urls::GROUPS.into();
+            title = "Groups".into();
+            kind = "groups";
+            description =
+                Some("The responder groups, with the participants and quotes from each.".into());
+            breadcrumbs = crumbs(vec![("Groups".into(), None)]);
+            has_code = false;
+        }
+        Page::Group(g) => {
+            let group = &study.groups[g];
+            let quotes = &study.index.group_quotes[g];
+            let (html, code) = parts.markdown("group", g);
+            ctx.insert("group", &group_view(study, g));
+            ctx.insert("content", html);
+            ctx.insert("theme_rows", &themes_in_group(study, g));
+            ctx.insert("sections", &parts.top_sections(quotes, 2));
+            template = "group.html";
+            path = urls::group(&group.common.id);
+            title = group.common.title.clone();
+            kind = "group";
+            description = group.common.summary.clone();
+            breadcrumbs = crumbs(vec![
+                ("Groups".into(), Some(urls::GROUPS.into())),
+                (title.clone(), None),
+            ]);
+            has_code = code;
+        }
+        Page::Findings => {
+            template = "findings.html";
+            path = urls::FINDINGS.into();
+            title = "Findings".into();
+            kind = "findings";
+            description = Some("The study's findings.".into());
+            breadcrumbs = crumbs(vec![("Findings".into(), None)]);
+            has_code = false;
+        }
+        Page::Finding(f) => {
+            let finding = &study.findings[f];
+            let (html, code) = parts.markdown("finding", f);
+            let link = |i: usize| LinkView {
+                title: study.findings[i].common.title.clone(),
+                url: Some(urls::finding(&study.findings[i].common.id)),
+            };
+            ctx.insert(
+                "finding",
+                &group_like(
+                    finding.common.id.clone(),
+                    &finding.common,
+                    urls::finding(&finding.common.id),
+                ),
+            );
+            ctx.insert("content", html);
+            ctx.insert("previous", &f.checked_sub(1).map(link));
+            ctx.insert("next", &(f + 1 < study.findings.len()).then(|| link(f + 1)));
+            template = "finding.html";
+            path = urls::finding(&finding.common.id);
+            title = finding.common.title.clone();
+            kind = "finding";
+            description = finding.common.summary.clone();
+            breadcrumbs = crumbs(vec![
+                ("Findings".into(), Some(urls::FINDINGS.into())),
+                (title.clone(), None),
+            ]);
+            has_code = code;
+        }
+        Page::Quotes => {
+            let sections: Vec<Section<'_>> = (0..study.sites.len())
+                .filter(|&s| !study.index.site_quotes[s].is_empty())
+                .map(|s| {
+                    let qs = &study.index.site_quotes[s];
+                    Section {
+                        heading: site_tag(study, s),
+                        depth: 0,
+                        count: study.count(qs),
+                        quotes: qs.iter().map(|&q| parts.html(1, q)).collect(),
+                        by_site: Vec::new(),
+                    }
+                })
+                .collect();
+            ctx.insert("sections", &sections);
+            template = "quotes.html";
+            path = urls::QUOTES.into();
+            title = "All quotes".into();
+            kind = "quotes";
+            description = Some("Every published quote, by site.".into());
+            breadcrumbs = crumbs(vec![("All quotes".into(), None)]);
+            has_code = false;
+        }
+        Page::NotFound => {
+            template = "404.html";
+            path = urls::NOT_FOUND.into();
+            title = "Page not found".into();
+            kind = "404";
+            description = None;
+            breadcrumbs = Vec::new();
+            has_code = false;
+        }
+    }
+    // A 404 page is served at any depth, so its links are absolute when the site's address is known.
+    let root = match (&study.meta.base_url, kind) {
+        (Some(base), "404") => base.clone(),
+        _ => urls::root_prefix(&path),
+    };
+    ctx.insert("root", &root);
+    ctx.insert(
+        "page",
+        &PageInfo {
+            kind,
+            title,
+            url: path.clone(),
+            description,
+        },
+    );
+    ctx.insert("breadcrumbs", &breadcrumbs);
+    ctx.insert("has_code", &has_code);
+    let html = parts.theme.tera.render(template, &ctx).map_err(|e| {
+        parts
+            .theme
+            .diagnostic(&e, &format!("while rendering {path}"))
+    })?;
+    Ok(OutputFile {
+        path,
+        bytes: html.into_bytes(),
+    })
+}
+
+#[derive(Serialize)]
+struct EntryInfo {
+    id: String,
+    title: String,
+    summary: Option<String>,
+    url: String,
+    draft: bool,
+    count: Count,
+}
+
+fn group_like(id: String, c: &crate::model::Common, url: String) -> EntryInfo {
+    EntryInfo {
+        id,
+        title: c.title.clone(),
+        summary: c.summary.clone(),
+        url,
+        draft: c.draft,
+        count: Count::default(),
+    }
+}
+
+fn group_view(study: &Study, g: usize) -> EntryInfo {
+    let c = &study.groups[g].common;
+    EntryInfo {
+        count: study.count(&study.index.group_quotes[g]),
+        ..group_like(c.id.clone(), c, urls::group(&c.id))
+    }
+}
+
+#[derive(Serialize)]
+struct Matrix {
+    columns: Vec<TagView>,
+    rows: Vec<Row>,
+}
+
+/// The theme-by-site matrix: every theme (tree order) against every site.
+fn matrix(study: &Study) -> Matrix {
+    let mut rows: Vec<Row> = Vec::with_capacity(study.themes.len());
+    let mut max = 0;
+    for t in 0..study.themes.len() {
+        let cells: Vec<Cell> = (0..study.sites.len())
+            .map(|s| {
+                let qs = &study.index.theme_site_quotes[t][s];
+                let count = study.count(qs);
+                max = max.max(count.participants);
+                Cell {
+                    url: (!qs.is_empty()).then(|| {
+                        urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
+                    }),
+                    count,
+                    heat: 0,
+                }
+            })
+            .collect();
+        rows.push(Row {
+            heading: theme_tag(study, t),
+            depth: study.themes[t].depth,
+            cells,
+            total: study.count(&study.index.theme_quotes[t]),
+        });
+    }
+    for r in &mut rows {
+        for c in &mut r.cells {
+            c.heat = heat(c.count.participants, max);
+        }
+    }
+    Matrix {
+        columns: (0..study.sites.len()).map(|s| site_tag(study, s)).collect(),
+        rows,
+    }
+}
+
+#[derive(Serialize)]
+struct SiteGroupTable {
+    groups: Vec<TagView>,
+    rows: Vec<Row>,
+    totals: Vec<Count>,
+    total: Count,
+}
+
+/// Participants and quotes of a theme by site (rows) and group (columns).
+fn site_group_table(study: &Study, t: ThemeIx) -> SiteGroupTable {
+    let ng = study.groups.len();
+    let mut cells: Vec<Vec<Vec<QuoteIx>>> = vec![vec![Vec::new(); ng]; study.sites.len()];
+    let mut by_group: Vec<Vec<QuoteIx>> = vec![Vec::new(); ng];
+    for &q in &study.index.theme_quotes[t] {
+        let quote = &study.quotes[q];
+        cells[quote.site][quote.group].push(q);
+        by_group[quote.group].push(q);
+    }
+    let rows = (0..study.sites.len())
+        .map(|s| Row {
+            heading: site_tag(study, s),
+            depth: 0,
+            total: study.count(&study.index.theme_site_quotes[t][s]),
+            cells: cells[s]
+                .iter()
+                .map(|qs| Cell {
+                    count: study.count(qs),
+                    url: None,
+                    heat: 0,
+                })
+                .collect(),
+        })
+        .collect();
+    SiteGroupTable {
+        groups: (0..ng)
+            .map(|g| TagView {
+                id: study.groups[g].common.id.clone(),
+                title: study.groups[g].common.title.clone(),
+                url: urls::group(&study.groups[g].common.id),
+            })
+            .collect(),
+        rows,
+        totals: by_group.iter().map(|qs| study.count(qs)).collect(),
+        total: study.count(&study.index.theme_quotes[t]),
+    }
+}
+
+#[derive(Serialize)]
+struct AtSite {
+    site: TagView,
+    count: Count,
+    url: Option<String>,
+}
+
+/// A theme at each site (optionally leaving one out), with links to the theme-by-site pages.
+fn theme_at_sites(study: &Study, t: ThemeIx, except: Option<SiteIx>) -> Vec<AtSite> {
+    (0..study.sites.len())
+        .filter(|&s| Some(s) != except)
+        .map(|s| {
+            let qs = &study.index.theme_site_quotes[t][s];
+            AtSite {
+                site: site_tag(study, s),
+                count: study.count(qs),
+                url: (!qs.is_empty()).then(|| {
+                    urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
+                }),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ThemeRow {
+    theme: TagView,
+    depth: usize,
+    count: Count,
+    url: Option<String>,
+}
+
+/// Every theme with its count at one site, linking to the theme-by-site pages.
+fn themes_at_site(study: &Study, s: SiteIx) -> Vec<ThemeRow> {
+    (0..study.themes.len())
+        .map(|t| {
+            let qs = &study.index.theme_site_quotes[t][s];
+            ThemeRow {
+                theme: theme_tag(study, t),
+                depth: study.themes[t].depth,
+                count: study.count(qs),
+                url: (!qs.is_empty()).then(|| {
+                    urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Every theme with its count in one group.
+fn themes_in_group(study: &Study, g: usize) -> Vec<ThemeRow> {
+    (0..study.themes.len())
+        .map(|t| {
+            let qs: Vec<QuoteIx> = study.index.theme_quotes[t]
+                .iter()
+                .copied()
+                .filter(|&q| study.quotes[q].group == g)
+                .collect();
+            ThemeRow {
+                theme: theme_tag(study, t),
+                depth: study.themes[t].depth,
+                count: study.count(&qs),
+                url: (!qs.is_empty()).then(|| urls::theme(&study.themes[t].common.id)),
+            }
+        })
+        .collect()
+}
