@@ -222,7 +222,11 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (edit_distance(&word_l, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.chars().count().max(word.chars().count()) / 3).max(1))
+        .filter(|(d, c)| {
+            let len = c.chars().count().max(word.chars().count());
+            // One edit for short words, a third of the length (at least two) for longer ones.
+            *d <= if len <= 3 { 1 } else { (len / 3).max(2) }
+        })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }
@@ -261,6 +265,8 @@ mod tests {
         assert_eq!(closest("sit", fields), Some("site"));
         assert_eq!(closest("theme", fields), Some("themes"));
         assert_eq!(closest("colour", fields), None);
+        assert_eq!(closest("hihg", ["high", "low"]), Some("high"));
+        assert_eq!(closest("lo", ["high", "low"]), Some("low"));
     }
 
     #[test]

@@ -221,6 +221,9 @@ pub struct Sources {
     pub pages: Vec<PageRecord>,
     /// Quotes, in path order then file order.
     pub quotes: Vec<QuoteRecord>,
+    /// (kind name, id) of records that failed to load: references to them are not
+    /// reported again, since the error that matters is already reported.
+    pub broken: Vec<(&'static str, String)>,
 }
 
 /// What a file under `content/` is.
@@ -356,8 +359,15 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
             let mut d = Diagnostics::new();
             let p = match role {
                 FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
-                FileRole::Page(kind) => Parsed::Page(parse_page(map, id, kind, &mut d)),
-                FileRole::Quotes => Parsed::Quotes(parse_quotes(map, id, &mut d)),
+                FileRole::Page(kind) => match parse_page(map, id, kind, &mut d) {
+                    Some(p) => Parsed::Page(p),
+                    None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
+                },
+                FileRole::Quotes => {
+                    let mut broken = Vec::new();
+                    let qs = parse_quotes(map, id, &mut d, &mut broken);
+                    Parsed::Quotes(qs, broken)
+                }
             };
             (p, d)
         })
@@ -366,10 +376,13 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
         diags.extend(d.iter().cloned());
         match p {
             Parsed::Study(s) => sources.study = s,
-            Parsed::Page(Some(page)) if page.kind == PageKind::Home => sources.home = Some(page),
-            Parsed::Page(Some(page)) => sources.pages.push(page),
-            Parsed::Page(None) => {}
-            Parsed::Quotes(qs) => sources.quotes.extend(qs),
+            Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
+            Parsed::Page(page) => sources.pages.push(page),
+            Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
+            Parsed::Quotes(qs, broken) => {
+                sources.quotes.extend(qs);
+                sources.broken.extend(broken.into_iter().map(|id| ("quote", id)));
+            }
         }
     }
     (sources, diags)
@@ -377,8 +390,9 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
 
 enum Parsed {
     Study(Option<StudyRecord>),
-    Page(Option<PageRecord>),
-    Quotes(Vec<QuoteRecord>),
+    Page(PageRecord),
+    Broken(&'static str, String),
+    Quotes(Vec<QuoteRecord>, Vec<String>),
 }
 
 /// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
@@ -536,7 +550,12 @@ fn parse_page(
     Some(page)
 }
 
-fn parse_quotes(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Vec<QuoteRecord> {
+fn parse_quotes(
+    map: &SourceMap,
+    file: FileId,
+    diags: &mut Diagnostics,
+    broken: &mut Vec<String>,
+) -> Vec<QuoteRecord> {
     let text = &map.get(file).text;
     let Some(value) = yaml::parse(map, file, text, 1, diags) else {
         return Vec::new();
@@ -679,8 +698,10 @@ fn parse_quotes(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Vec<Q
             }
             other => other,
         };
-        if let Some(q) = parse_quote(map, file, pos, item, keys, diags) {
-            out.push(q);
+        match parse_quote(map, file, pos, item, keys, diags) {
+            Ok(q) => out.push(q),
+            Err(Some(id)) => broken.push(id),
+            Err(None) => {}
         }
     }
     out
@@ -693,8 +714,9 @@ fn parse_quote(
     value: Value,
     keys: std::collections::HashMap<String, Position>,
     diags: &mut Diagnostics,
-) -> Option<QuoteRecord> {
-    let mut r = Record::new(map, file, pos, value, keys, QUOTE_FIELDS, "quote", diags)?;
+) -> Result<QuoteRecord, Option<String>> {
+    let mut r =
+        Record::new(map, file, pos, value, keys, QUOTE_FIELDS, "quote", diags).ok_or(None)?;
     let id = r.required_text("id");
     let participant = r.required_text("participant");
     let site = r.required_text("site");
@@ -717,16 +739,20 @@ fn parse_quote(
     let draft = r.flag("draft");
     let loc = r.loc();
     r.finish();
-    Some(QuoteRecord {
-        loc,
-        id: id?,
-        participant: participant?,
-        site: site?,
-        group: group?,
-        themes: themes?,
-        text: text?.value,
-        original,
-        context,
-        draft,
-    })
+    let id_text = id.as_ref().map(|i| i.value.clone());
+    let build = || -> Option<QuoteRecord> {
+        Some(QuoteRecord {
+            loc,
+            id: id?,
+            participant: participant?,
+            site: site?,
+            group: group?,
+            themes: themes?,
+            text: text?.value,
+            original,
+            context,
+            draft,
+        })
+    };
+    build().ok_or(id_text)
 }

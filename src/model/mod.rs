@@ -237,6 +237,18 @@ pub enum RefKind {
 }
 
 impl RefKind {
+    /// The kind with this scheme word.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "theme" => Some(RefKind::Theme),
+            "site" => Some(RefKind::Site),
+            "group" => Some(RefKind::Group),
+            "finding" => Some(RefKind::Finding),
+            "quote" => Some(RefKind::Quote),
+            _ => None,
+        }
+    }
+
     /// The scheme word.
     pub fn name(self) -> &'static str {
         match self {
@@ -272,6 +284,9 @@ pub struct Index {
     pub group_quotes: Vec<Vec<QuoteIx>>,
     /// Ids that exist in the sources but are drafts left out of this build.
     pub withheld: HashSet<(RefKind, String)>,
+    /// Ids of records left out because they have errors (already reported):
+    /// references to them are not reported a second time.
+    pub invalid: HashSet<(RefKind, String)>,
 }
 
 /// A validated study, ready to render.

@@ -67,15 +67,23 @@ fn sort_key(c: &Common) -> (bool, i64, String, String) {
 
 /// Validates `sources` and builds the study. Every problem found is added to `diags`;
 /// `None` is returned when any of them is an error.
-pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics) -> Option<Study> {
+///
+/// The study is returned even when there are errors, with the faulty records left
+/// out, so that later stages can still report their own problems in the same run;
+/// callers must not publish it when `diags` has errors.
+pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics) -> Study {
     let Sources {
         map,
         study,
         home,
         pages,
         quotes,
+        broken,
     } = sources;
-    let had_errors = diags.has_errors();
+    let mut invalid: HashSet<(RefKind, String)> = broken
+        .into_iter()
+        .filter_map(|(kind, id)| RefKind::from_name(kind).map(|k| (k, id)))
+        .collect();
     let mut v = Validator { map: &map, diags };
     let (meta, site_theme_loc) = v.meta(study.unwrap_or_default());
 
@@ -136,13 +144,15 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
             .collect(),
         ..Index::default()
     };
-    let (quotes, draft_quotes_left_out) = v.quotes(quotes, opts, &index, &mut withheld);
+    let (quotes, draft_quotes_left_out) =
+        v.quotes(quotes, opts, &index, &mut withheld, &mut invalid);
     index.quote_by_id = quotes
         .iter()
         .enumerate()
         .map(|(i, q)| (q.id.clone(), i))
         .collect();
     index.withheld = withheld;
+    index.invalid = invalid;
 
     let home = home.map(|h| Home {
         title: h.title,
@@ -169,11 +179,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
     fill_quote_indexes(&mut study);
     warn_unused(&study, &map, diags);
     study.sources = map;
-    if diags.has_errors() || had_errors {
-        None
-    } else {
-        Some(study)
-    }
+    study
 }
 
 fn common(r: PageRecord) -> Common {
@@ -543,6 +549,7 @@ impl Validator<'_> {
         opts: ModelOptions,
         index: &Index,
         withheld: &mut HashSet<(RefKind, String)>,
+        invalid: &mut HashSet<(RefKind, String)>,
     ) -> (Vec<Quote>, usize) {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut out = Vec::with_capacity(recs.len());
@@ -631,12 +638,17 @@ impl Validator<'_> {
                 })
             });
             let (Resolved::Found(site), Resolved::Found(group)) = (site, group) else {
-                if matches!(site, Resolved::Withheld) || matches!(group, Resolved::Withheld) {
+                if matches!(site, Resolved::Unknown) || matches!(group, Resolved::Unknown) {
+                    invalid.insert((RefKind::Quote, r.id.value.clone()));
+                } else {
+                    // At a draft site or in a draft group: left out with it.
                     left_out += 1;
+                    withheld.insert((RefKind::Quote, r.id.value.clone()));
                 }
                 continue;
             };
             if !ok {
+                invalid.insert((RefKind::Quote, r.id.value.clone()));
                 continue;
             }
             if r.draft && !opts.drafts {
@@ -693,8 +705,17 @@ impl Validator<'_> {
             RefKind::Finding => "content/findings/",
             RefKind::Quote => "content/quotes/",
         };
-        let hint = did_you_mean(&reference.value, known)
-            .unwrap_or_else(|| format!("each {} needs a file in {folder}", kind.name()));
+        let mut known: Vec<&str> = known.collect();
+        known.sort_unstable();
+        let hint = did_you_mean(&reference.value, known.iter().copied()).unwrap_or_else(|| {
+            if known.is_empty() {
+                format!("each {} needs a file in {folder}", kind.name())
+            } else if known.len() <= 12 {
+                format!("known {}s: {}", kind.name(), known.join(", "))
+            } else {
+                format!("each {} needs a file in {folder}", kind.name())
+            }
+        });
         let d = self
             .map
             .error(

@@ -33,6 +33,8 @@ pub trait EmbedQuote {
 enum Target {
     Url(String),
     Withheld,
+    /// The target has errors of its own, already reported.
+    Silent,
     Broken(String, Option<String>),
 }
 
@@ -113,6 +115,7 @@ pub fn render(
                                 .with_hint("build with --drafts to preview it"),
                         );
                 }
+                Some(Target::Silent) => dropped_links.push(true),
                 Some(Target::Broken(msg, hint)) => {
                     dropped_links.push(true);
                     diags.push(
@@ -157,6 +160,10 @@ pub fn render(
                                 Err(e) => diags.push(e),
                             }
                         }
+                        None if study
+                            .index
+                            .invalid
+                            .contains(&(RefKind::Quote, qid.to_string())) => {}
                         None if study
                             .index
                             .withheld
@@ -389,6 +396,9 @@ fn resolve(study: &Study, dest: &str) -> Option<Target> {
         }
         if ix.withheld.contains(&(kind, id.to_string())) {
             return Err(Target::Withheld);
+        }
+        if ix.invalid.contains(&(kind, id.to_string())) {
+            return Err(Target::Silent);
         }
         Err(Target::Broken(
             format!("broken link: unknown {} `{id}`", kind.name()),
