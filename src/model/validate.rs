@@ -80,11 +80,15 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
         quotes,
         broken,
     } = sources;
-    let mut invalid: HashSet<(RefKind, String)> = broken
+    let invalid: HashSet<(RefKind, String)> = broken
         .into_iter()
         .filter_map(|(kind, id)| RefKind::from_name(kind).map(|k| (k, id)))
         .collect();
-    let mut v = Validator { map: &map, diags };
+    let mut v = Validator {
+        map: &map,
+        diags,
+        invalid,
+    };
     let (meta, site_theme_loc) = v.meta(study.unwrap_or_default());
 
     // Pages by kind, with ids checked and duplicates reported.
@@ -144,15 +148,14 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
             .collect(),
         ..Index::default()
     };
-    let (quotes, draft_quotes_left_out) =
-        v.quotes(quotes, opts, &index, &mut withheld, &mut invalid);
+    let (quotes, draft_quotes_left_out) = v.quotes(quotes, opts, &index, &mut withheld);
     index.quote_by_id = quotes
         .iter()
         .enumerate()
         .map(|(i, q)| (q.id.clone(), i))
         .collect();
     index.withheld = withheld;
-    index.invalid = invalid;
+    index.invalid = std::mem::take(&mut v.invalid);
 
     let home = home.map(|h| Home {
         title: h.title,
@@ -200,6 +203,8 @@ fn common(r: PageRecord) -> Common {
 struct Validator<'a> {
     map: &'a SourceMap,
     diags: &'a mut Diagnostics,
+    /// Records left out for their own errors: references to them are not reported again.
+    invalid: HashSet<(RefKind, String)>,
 }
 
 impl Validator<'_> {
@@ -274,6 +279,9 @@ impl Validator<'_> {
         for r in recs {
             let kind = r.kind.name();
             if !self.check_id(&r.id, kind) {
+                if let Some(k) = RefKind::from_name(kind) {
+                    self.invalid.insert((k, r.id.value.clone()));
+                }
                 continue;
             }
             if let Some(first) = seen.get(&r.id.value) {
@@ -549,7 +557,6 @@ impl Validator<'_> {
         opts: ModelOptions,
         index: &Index,
         withheld: &mut HashSet<(RefKind, String)>,
-        invalid: &mut HashSet<(RefKind, String)>,
     ) -> (Vec<Quote>, usize) {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut out = Vec::with_capacity(recs.len());
@@ -639,7 +646,7 @@ impl Validator<'_> {
             });
             let (Resolved::Found(site), Resolved::Found(group)) = (site, group) else {
                 if matches!(site, Resolved::Unknown) || matches!(group, Resolved::Unknown) {
-                    invalid.insert((RefKind::Quote, r.id.value.clone()));
+                    self.invalid.insert((RefKind::Quote, r.id.value.clone()));
                 } else {
                     // At a draft site or in a draft group: left out with it.
                     left_out += 1;
@@ -648,7 +655,7 @@ impl Validator<'_> {
                 continue;
             };
             if !ok {
-                invalid.insert((RefKind::Quote, r.id.value.clone()));
+                self.invalid.insert((RefKind::Quote, r.id.value.clone()));
                 continue;
             }
             if r.draft && !opts.drafts {
@@ -691,6 +698,9 @@ impl Validator<'_> {
         }
         if withheld.contains(&(kind, reference.value.clone())) {
             return Resolved::Withheld;
+        }
+        if self.invalid.contains(&(kind, reference.value.clone())) {
+            return Resolved::Unknown;
         }
         let known = ids.keys().map(String::as_str).chain(
             withheld
