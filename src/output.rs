@@ -119,6 +119,9 @@ pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<
 
     let result = (|| {
         fs::create_dir_all(&staging).map_err(|e| OutputError::Io(staging.clone(), e))?;
+        // The marker goes in first, so a staging folder left by a killed build is recognisably ours.
+        let marker = staging.join(MARKER);
+        fs::write(&marker, MARKER_TEXT).map_err(|e| OutputError::Io(marker, e))?;
         let mut dirs: Vec<PathBuf> = files
             .iter()
             .filter_map(|f| Path::new(&f.path).parent().map(|p| staging.join(p)))
@@ -132,8 +135,6 @@ pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<
             let p = staging.join(&f.path);
             fs::write(&p, &f.bytes).map_err(|e| OutputError::Io(p, e))
         })?;
-        let marker = staging.join(MARKER);
-        fs::write(&marker, MARKER_TEXT).map_err(|e| OutputError::Io(marker, e))?;
         Ok(())
     })();
     if let Err(e) = result {

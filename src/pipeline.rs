@@ -116,8 +116,6 @@ pub fn render_study(
 ) -> Option<(Study, Rendered)> {
     let (sources, load_diags) = load::load_study(study_dir);
     diags.extend(load_diags.iter().cloned());
-    // Without study.yaml there is no study to check further.
-    sources.study.as_ref()?;
     let study = model::build_study(sources, ModelOptions { drafts }, diags);
     let mut theme = match render::load_site_theme(study_dir, &study) {
         Ok(t) => t,

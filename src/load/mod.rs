@@ -48,7 +48,7 @@ impl PageKind {
 
     fn fields(self) -> &'static [&'static str] {
         match self {
-            PageKind::Home => &["title", "summary"],
+            PageKind::Home => &["title"],
             PageKind::Theme => &[
                 "id", "title", "order", "summary", "draft", "parent", "color",
             ],
@@ -174,6 +174,8 @@ pub struct QuoteRecord {
     pub themes: Spanned<Vec<String>>,
     /// Verbatim text.
     pub text: String,
+    /// Where `text` is written.
+    pub text_loc: Loc,
     /// Original-language text.
     pub original: Option<Spanned<Original>>,
     /// Context shown with the quote.
@@ -381,7 +383,9 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
             Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
             Parsed::Quotes(qs, broken) => {
                 sources.quotes.extend(qs);
-                sources.broken.extend(broken.into_iter().map(|id| ("quote", id)));
+                sources
+                    .broken
+                    .extend(broken.into_iter().map(|id| ("quote", id)));
             }
         }
     }
@@ -490,7 +494,7 @@ fn parse_page(
                     "missing front matter: the file must start with a line `---`",
                 )
                 .with_hint(format!(
-                    "begin the file with\n---\ntitle: ...\n---\nthen the Markdown of the {}",
+                    "begin the file with a line `---`, then `title: ...`, then a closing `---`, then the Markdown of the {}",
                     kind.name()
                 )),
             );
@@ -586,11 +590,9 @@ fn parse_quotes(
                     let pos = root_keys.get(&name).copied().unwrap_or(file_loc.pos);
                     diags.push(
                         map.error(Loc { file, pos }, format!("unknown field `{name}` in quotes file"))
-                            .with_optional_hint(crate::diagnostics::did_you_mean(
-                                &name,
-                                ["defaults", "quotes"],
-                            ))
-                            .with_hint("a quotes file is a list of quotes, or a mapping with `defaults:` and `quotes:`"),
+                            .with_hint(crate::diagnostics::did_you_mean(&name, ["defaults", "quotes"]).unwrap_or_else(|| {
+                                "a quotes file is a list of quotes, or a mapping with `defaults:` and `quotes:`".into()
+                            })),
                     );
                 }
             }
@@ -727,6 +729,7 @@ fn parse_quote(
         r.missing("themes");
         None
     };
+    let text_loc = r.loc_of("text");
     let text = r.required_text("text");
     let original_loc = r.loc_of("original");
     let original = r
@@ -749,6 +752,7 @@ fn parse_quote(
             group: group?,
             themes: themes?,
             text: text?.value,
+            text_loc,
             original,
             context,
             draft,

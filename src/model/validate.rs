@@ -180,7 +180,10 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
         sources: SourceMap::default(),
     };
     fill_quote_indexes(&mut study);
-    warn_unused(&study, &map, diags);
+    // With errors, records are missing and "unused" warnings would only be echoes.
+    if !diags.has_errors() {
+        warn_unused(&study, &map, diags);
+    }
     study.sources = map;
     study
 }
@@ -623,7 +626,7 @@ impl Validator<'_> {
                 }
             }
             if r.text.trim().is_empty() {
-                let loc = r.loc;
+                let loc = r.text_loc;
                 self.error(loc, format!("quote `{}` has empty `text`", r.id.value));
                 ok = false;
             }

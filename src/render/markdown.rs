@@ -48,10 +48,13 @@ fn options() -> Options {
 
 /// Renders `doc` for a page whose root prefix is `root`. Broken references are
 /// returned as errors at their line; links to drafts left out become plain text with a warning.
+/// Embedded quotes get the anchor `q-ID` followed by `embed_suffix`: pages that also
+/// list their quotes (themes, sites, groups) pass a suffix so anchors stay unique.
 pub fn render(
     study: &Study,
     doc: &Doc,
     root: &str,
+    embed_suffix: &str,
     embedder: &dyn EmbedQuote,
     diags: &mut Vec<Diagnostic>,
 ) -> RenderedMarkdown {
@@ -149,7 +152,7 @@ pub fn render(
                         Some(&q) => {
                             let n = embedded.entry(q).or_insert(0);
                             *n += 1;
-                            let mut anchor = urls::quote_anchor(qid);
+                            let mut anchor = format!("{}{embed_suffix}", urls::quote_anchor(qid));
                             if *n > 1 {
                                 anchor = format!("{anchor}-{n}");
                             }
@@ -269,7 +272,7 @@ pub fn render(
         }
         i += 1;
     }
-    let out = unwrap_embed_paragraphs(out, &loc_at, study, diags);
+    let out = unwrap_embed_paragraphs(out);
     let mut html_out = String::with_capacity(body.len() * 3 / 2);
     html::push_html(&mut html_out, out.into_iter());
     RenderedMarkdown {
@@ -293,50 +296,39 @@ fn has_scheme(dest: &str) -> bool {
 }
 
 /// An embed alone in a paragraph replaces the paragraph (a `<figure>` cannot sit in a `<p>`).
-/// An embed mixed with text is not allowed.
-fn unwrap_embed_paragraphs<'a>(
-    events: Vec<Event<'a>>,
-    _loc_at: &dyn Fn(usize) -> Loc,
-    _study: &Study,
-    _diags: &mut Vec<Diagnostic>,
-) -> Vec<Event<'a>> {
+/// An embed mixed with text splits the paragraph around it.
+fn unwrap_embed_paragraphs(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
     let is_embed = |e: &Event<'_>| matches!(e, Event::Html(h) if h.starts_with('\u{0}'));
+    let is_blank = |e: &Event<'_>| {
+        matches!(e, Event::SoftBreak | Event::HardBreak)
+            || matches!(e, Event::Text(t) if t.trim().is_empty())
+    };
     let mut out = Vec::with_capacity(events.len());
     let mut k = 0;
     while k < events.len() {
         if matches!(events[k], Event::Start(Tag::Paragraph)) {
-            // Find the paragraph's end and check whether it holds only embeds and whitespace.
             let end =
                 (k + 1..events.len()).find(|&j| matches!(events[j], Event::End(TagEnd::Paragraph)));
-            if let Some(end) = end {
-                let inner = &events[k + 1..end];
-                let only_embeds = inner.iter().any(is_embed)
-                    && inner.iter().all(|e| {
-                        is_embed(e)
-                            || matches!(e, Event::SoftBreak | Event::HardBreak)
-                            || matches!(e, Event::Text(t) if t.trim().is_empty())
-                    });
-                if only_embeds {
-                    out.extend(inner.iter().filter(|e| is_embed(e)).map(strip_marker));
-                    k = end + 1;
-                    continue;
-                }
-                // Mixed: close the paragraph around each embed.
-                if inner.iter().any(is_embed) {
-                    out.push(Event::Start(Tag::Paragraph));
-                    for e in inner {
-                        if is_embed(e) {
-                            out.push(Event::End(TagEnd::Paragraph));
-                            out.push(strip_marker(e));
-                            out.push(Event::Start(Tag::Paragraph));
-                        } else {
-                            out.push(e.clone());
-                        }
+            if let Some(end) = end.filter(|&end| events[k + 1..end].iter().any(is_embed)) {
+                for run in events[k + 1..end].split(is_embed).zip(
+                    events[k + 1..end]
+                        .iter()
+                        .filter(|e| is_embed(e))
+                        .map(Some)
+                        .chain(std::iter::once(None)),
+                ) {
+                    let (text, embed) = run;
+                    if !text.iter().all(is_blank) {
+                        out.push(Event::Start(Tag::Paragraph));
+                        out.extend(text.iter().cloned());
+                        out.push(Event::End(TagEnd::Paragraph));
                     }
-                    out.push(Event::End(TagEnd::Paragraph));
-                    k = end + 1;
-                    continue;
+                    if let Some(e) = embed {
+                        out.push(strip_marker(e));
+                    }
                 }
+                k = end + 1;
+                continue;
             }
         }
         out.push(if is_embed(&events[k]) {

@@ -159,7 +159,13 @@ pub fn render_site(study: &Study, theme: &mut SiteTheme) -> Rendered {
         .par_iter()
         .map(|(key, doc, root)| {
             let mut d = Vec::new();
-            let md = markdown::render(study, doc, root, &embedder, &mut d);
+            // Theme, site and group pages list their quotes too: keep embed anchors distinct.
+            let suffix = if matches!(key.0, "home" | "finding") {
+                ""
+            } else {
+                "-embed"
+            };
+            let md = markdown::render(study, doc, root, suffix, &embedder, &mut d);
             (*key, md, d)
         })
         .collect();
@@ -205,7 +211,8 @@ pub fn render_site(study: &Study, theme: &mut SiteTheme) -> Rendered {
             bytes: bytes.clone(),
         });
     }
-    if parts.markdown.values().any(|m| m.has_code) {
+    // A site theme may bring its own syntax colours.
+    if parts.markdown.values().any(|m| m.has_code) && !theme.statics.contains_key("syntax.css") {
         files.push(OutputFile {
             path: "static/syntax.css".into(),
             bytes: highlight::stylesheet().into_bytes(),

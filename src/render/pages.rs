@@ -489,11 +489,8 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<OutputFile, 
             has_code = false;
         }
     }
-    // A 404 page is served at any depth, so its links are absolute when the site's address is known.
-    let root = match (&study.meta.base_url, kind) {
-        (Some(base), "404") => base.clone(),
-        _ => urls::root_prefix(&path),
-    };
+    // Links stay relative everywhere, 404.html included: base_url is only for canonical links.
+    let root = urls::root_prefix(&path);
     ctx.insert("root", &root);
     ctx.insert(
         "page",
