@@ -133,7 +133,7 @@ pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<
         }
         files.par_iter().try_for_each(|f| {
             let p = staging.join(&f.path);
-            fs::write(&p, &f.bytes).map_err(|e| OutputError::Io(p, e))
+            fs::write(&p, f.bytes.as_slice()).map_err(|e| OutputError::Io(p, e))
         })?;
         Ok(())
     })();

@@ -114,9 +114,13 @@ pub fn render_study(
     drafts: bool,
     diags: &mut Diagnostics,
 ) -> Option<(Study, Rendered)> {
+    let t = Instant::now();
     let (sources, load_diags) = load::load_study(study_dir);
+    timing("load", t);
     diags.extend(load_diags.iter().cloned());
+    let t = Instant::now();
     let study = model::build_study(sources, ModelOptions { drafts }, diags);
+    timing("model", t);
     let mut theme = match render::load_site_theme(study_dir, &study) {
         Ok(t) => t,
         Err(errors) => {
@@ -124,12 +128,24 @@ pub fn render_study(
             return None;
         }
     };
-    let rendered = render::render_site(&study, &mut theme);
+    let t = Instant::now();
+    let rendered = render::Renderer::new().render(&study, &mut theme);
+    timing("render", t);
     diags.extend(rendered.diagnostics.iter().cloned());
     if diags.has_errors() {
         return None;
     }
     Some((study, rendered))
+}
+
+/// With `THEMATIC_TIMINGS` set, prints how long a stage took (for profiling).
+pub fn timing(stage: &str, since: Instant) {
+    if std::env::var_os("THEMATIC_TIMINGS").is_some() {
+        eprintln!(
+            "timing: {stage} {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// `thematic build`: everything, then an atomic write.

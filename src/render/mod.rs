@@ -1,9 +1,15 @@
 //! Stage 3: the study as pages.
 //!
-//! Work is done once and shared: each quote's HTML is rendered once per page
-//! depth (at most three times, never per page), each Markdown body once, and
-//! pages are rendered in parallel from those pieces. Nothing here touches the disk
-//! except reading the site theme.
+//! Work is done once and shared. Each quote's HTML is rendered once per page
+//! depth (at most three times, never per page) and cached by the quote's
+//! content, each Markdown body once, and pages are rendered in parallel.
+//!
+//! Pages are rendered in two steps. The template renders a *skeleton* in which
+//! every listed quote is a short marker (`<\0N>`, which no escaped text can
+//! contain); the markers are then replaced by the cached quote HTML. Templates
+//! thus handle kilobytes rather than megabytes, and a page whose skeleton and
+//! quotes are unchanged since the last render (in `serve`) is not rebuilt at all.
+//! Nothing here touches the disk except reading the site theme.
 
 pub mod highlight;
 pub mod markdown;
@@ -13,7 +19,9 @@ pub mod urls;
 pub mod views;
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -29,8 +37,17 @@ use views::{EntryView, QuoteView, SiteView, StudyView, ThemeView};
 pub struct OutputFile {
     /// Path relative to the output root, with `/` separators.
     pub path: String,
-    /// Contents.
-    pub bytes: Vec<u8>,
+    /// Contents, shared with the renderer's cache.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl OutputFile {
+    fn new(path: impl Into<String>, bytes: Vec<u8>) -> Self {
+        OutputFile {
+            path: path.into(),
+            bytes: Arc::new(bytes),
+        }
+    }
 }
 
 /// The rendered site, plus the diagnostics found while rendering.
@@ -40,6 +57,9 @@ pub struct Rendered {
     pub files: Vec<OutputFile>,
     /// Number of HTML pages among them.
     pub pages: usize,
+    /// Paths of the files whose contents changed since the renderer's previous run
+    /// (all of them on a first run).
+    pub changed: Vec<String>,
     /// Errors (broken references, template errors) and warnings.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -48,8 +68,8 @@ pub struct Rendered {
 pub(crate) struct Parts<'a> {
     pub study: &'a Study,
     pub theme: &'a SiteTheme,
-    /// `quote_html[depth - 1][quote]` for pages 1, 2 and 3 folders deep.
-    pub quote_html: [Vec<String>; 3],
+    /// The marker that stands for each quote in a page skeleton.
+    pub markers: Vec<String>,
     /// Rendered Markdown by (kind, index); the home page is ("home", 0).
     pub markdown: HashMap<(&'static str, usize), markdown::RenderedMarkdown>,
     /// Index of each theme's subtree end: themes `t..subtree_end[t]` are `t` and its descendants.
@@ -63,173 +83,322 @@ struct Embedder<'a> {
 
 impl markdown::EmbedQuote for Embedder<'_> {
     fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic> {
-        render_quote(self.study, self.theme, quote, anchor, root, true)
+        let view = QuoteView::new(self.study, &self.study.quotes[quote], anchor);
+        render_view(self.theme, &view, root, true)
     }
 }
 
-/// Renders one quote through the `quote.html` template.
-fn render_quote(
-    study: &Study,
+/// Renders studies to files, remembering what it rendered so that the next
+/// render of an edited study redoes only what changed. `build` uses a fresh one;
+/// `serve` keeps one alive between edits (and starts a new one when the site
+/// theme changes, since cached HTML came from its templates).
+#[derive(Default)]
+pub struct Renderer {
+    /// Quote HTML by (hash of the quote's view, page depth).
+    quote_html: HashMap<(u64, usize), Arc<str>>,
+    /// For each page path: the fingerprint of its inputs, and its bytes.
+    pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+}
+
+/// The marker for quote `q` in a page skeleton. `<` followed by NUL cannot come
+/// from content: escaped text has no `<`, and Markdown replaces NUL.
+fn marker(q: usize) -> String {
+    format!("<\u{0}{q}>")
+}
+
+fn hash_of(v: &impl Hash) -> u64 {
+    let mut h = DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
+impl Renderer {
+    /// A renderer with nothing cached.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Renders every page of the study with the given site theme.
+    pub fn render(&mut self, study: &Study, theme: &mut SiteTheme) -> Rendered {
+        let mut diagnostics = Vec::new();
+        let t = std::time::Instant::now();
+        set_globals(study, theme);
+        let theme = &*theme;
+
+        // Quotes: rendered once per depth, and only when their view changed.
+        let views: Vec<(u64, QuoteView)> = (0..study.quotes.len())
+            .into_par_iter()
+            .map(|q| {
+                let view = QuoteView::new(
+                    study,
+                    &study.quotes[q],
+                    urls::quote_anchor(&study.quotes[q].id),
+                );
+                (hash_of(&view), view)
+            })
+            .collect();
+        let missing: Vec<(u64, usize, usize)> = views
+            .iter()
+            .enumerate()
+            .flat_map(|(q, (h, _))| (1..=3).map(move |d| (*h, d, q)))
+            .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
+            .collect();
+        let fresh: Vec<((u64, usize), Result<String, Diagnostic>)> = missing
+            .par_iter()
+            .map(|&(h, depth, q)| {
+                (
+                    (h, depth),
+                    render_view(theme, &views[q].1, &"../".repeat(depth), false),
+                )
+            })
+            .collect();
+        for (key, html) in fresh {
+            match html {
+                Ok(h) => {
+                    self.quote_html.insert(key, Arc::from(h));
+                }
+                Err(d) => diagnostics.push(d),
+            }
+        }
+        let quote_hashes: Vec<u64> = views.iter().map(|(h, _)| *h).collect();
+        crate::pipeline::timing("render: quotes", t);
+        let t = std::time::Instant::now();
+        drop(views);
+
+        // Markdown bodies: once each, in parallel.
+        let embedder = Embedder { study, theme };
+        let mut docs: Vec<((&'static str, usize), &crate::model::Doc, String)> = Vec::new();
+        if let Some(h) = &study.home {
+            docs.push((("home", 0), &h.doc, String::new()));
+        }
+        let two = "../../".to_string();
+        docs.extend(
+            study
+                .themes
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (("theme", i), &t.common.doc, two.clone())),
+        );
+        docs.extend(
+            study
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (("site", i), &t.common.doc, two.clone())),
+        );
+        docs.extend(
+            study
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (("group", i), &t.common.doc, two.clone())),
+        );
+        docs.extend(
+            study
+                .findings
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (("finding", i), &t.common.doc, two.clone())),
+        );
+        let rendered_docs: Vec<(_, markdown::RenderedMarkdown, Vec<Diagnostic>)> = docs
+            .par_iter()
+            .map(|(key, doc, root)| {
+                let mut d = Vec::new();
+                // Theme, site and group pages list their quotes too: keep embed anchors distinct.
+                let suffix = if matches!(key.0, "home" | "finding") {
+                    ""
+                } else {
+                    "-embed"
+                };
+                let md = markdown::render(study, doc, root, suffix, &embedder, &mut d);
+                (*key, md, d)
+            })
+            .collect();
+        let mut markdown = HashMap::new();
+        for (key, md, d) in rendered_docs {
+            diagnostics.extend(d);
+            markdown.insert(key, md);
+        }
+        let markdown_has_code = markdown.values().any(|m| m.has_code);
+
+        let mut subtree_end = vec![0; study.themes.len()];
+        for t in (0..study.themes.len()).rev() {
+            subtree_end[t] = study.themes[t]
+                .children
+                .iter()
+                .map(|&c| subtree_end[c])
+                .max()
+                .unwrap_or(t + 1);
+        }
+
+        let parts = Parts {
+            study,
+            theme,
+            markers: (0..study.quotes.len()).map(marker).collect(),
+            markdown,
+            subtree_end,
+        };
+        crate::pipeline::timing("render: markdown", t);
+        let t = std::time::Instant::now();
+        let jobs = pages::all_pages(study);
+        let skeletons: Vec<Result<(String, String), Diagnostic>> = jobs
+            .par_iter()
+            .map(|p| pages::render_page(&parts, p))
+            .collect();
+        let mut ok = Vec::with_capacity(skeletons.len());
+        for r in skeletons {
+            match r {
+                Ok(s) => ok.push(s),
+                Err(d) => diagnostics.push(d),
+            }
+        }
+        crate::pipeline::timing("render: skeletons", t);
+        let t = std::time::Instant::now();
+        let previous = &self.pages;
+        let quote_html = &self.quote_html;
+        let assembled: Vec<(String, u64, Arc<Vec<u8>>, bool)> = ok
+            .into_par_iter()
+            .map(|(path, skeleton)| {
+                let depth = path.matches('/').count();
+                let fingerprint = fingerprint(&skeleton, depth, &quote_hashes);
+                match previous.get(&path) {
+                    Some((fp, bytes)) if *fp == fingerprint => {
+                        (path, fingerprint, bytes.clone(), false)
+                    }
+                    _ => {
+                        let html = splice(&skeleton, depth, &quote_hashes, quote_html);
+                        (path, fingerprint, Arc::new(html.into_bytes()), true)
+                    }
+                }
+            })
+            .collect();
+        drop(parts);
+        crate::pipeline::timing("render: splice", t);
+
+        let mut files = Vec::with_capacity(assembled.len() + 4);
+        let mut changed = Vec::new();
+        let mut pages_now = HashMap::with_capacity(assembled.len());
+        for (path, fp, bytes, is_new) in assembled {
+            if is_new {
+                changed.push(path.clone());
+            }
+            pages_now.insert(path.clone(), (fp, bytes.clone()));
+            files.push(OutputFile { path, bytes });
+        }
+        let pages = files.len();
+        let mut extra: Vec<OutputFile> = theme
+            .statics
+            .iter()
+            .map(|(name, bytes)| OutputFile::new(format!("static/{name}"), bytes.clone()))
+            .collect();
+        // A site theme may bring its own syntax colours.
+        if markdown_has_code && !theme.statics.contains_key("syntax.css") {
+            extra.push(OutputFile::new(
+                "static/syntax.css",
+                highlight::stylesheet().into_bytes(),
+            ));
+        }
+        if let Some(base) = &study.meta.base_url {
+            extra.push(OutputFile::new(
+                "sitemap.xml",
+                sitemap(base, &files).into_bytes(),
+            ));
+        }
+        for f in extra {
+            let fp = hash_of(&*f.bytes);
+            if self.pages.get(&f.path).map(|(p, _)| *p) != Some(fp) {
+                changed.push(f.path.clone());
+            }
+            pages_now.insert(f.path.clone(), (fp, f.bytes.clone()));
+            files.push(f);
+        }
+        // Files that existed before and are gone now changed too.
+        changed.extend(
+            self.pages
+                .keys()
+                .filter(|p| !pages_now.contains_key(*p))
+                .cloned(),
+        );
+        changed.sort();
+        self.pages = pages_now;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Rendered {
+            files,
+            pages,
+            changed,
+            diagnostics,
+        }
+    }
+}
+
+/// Renders one quote view through `quote.html`.
+fn render_view(
     theme: &SiteTheme,
-    q: usize,
-    anchor: String,
+    view: &QuoteView,
     root: &str,
     embed: bool,
 ) -> Result<String, Diagnostic> {
-    let quote = &study.quotes[q];
     let mut ctx = Context::new();
-    ctx.insert("quote", &QuoteView::new(study, quote, anchor));
+    ctx.insert("quote", view);
     ctx.insert("root", root);
     ctx.insert("embed", &embed);
     theme
         .tera
         .render("quote.html", &ctx)
-        .map_err(|e| theme.diagnostic(&e, &format!("while rendering quote `{}`", quote.id)))
+        .map_err(|e| theme.diagnostic(&e, &format!("while rendering quote `{}`", view.id)))
 }
 
-/// Renders every page of the study with the given site theme.
-pub fn render_site(study: &Study, theme: &mut SiteTheme) -> Rendered {
-    let mut diagnostics = Vec::new();
-    set_globals(study, theme);
-    let theme = &*theme;
-
-    // Quotes: once per depth, in parallel.
-    let quote_html: [Vec<String>; 3] = [1usize, 2, 3].map(|depth| {
-        let root = "../".repeat(depth);
-        let results: Vec<Result<String, Diagnostic>> = (0..study.quotes.len())
-            .into_par_iter()
-            .map(|q| {
-                render_quote(
-                    study,
-                    theme,
-                    q,
-                    urls::quote_anchor(&study.quotes[q].id),
-                    &root,
-                    false,
-                )
-            })
-            .collect();
-        results
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|d| {
-                    diagnostics.push(d);
-                    String::new()
-                })
-            })
-            .collect()
-    });
-
-    // Markdown bodies: once each, in parallel.
-    let embedder = Embedder { study, theme };
-    let mut docs: Vec<((&'static str, usize), &crate::model::Doc, String)> = Vec::new();
-    if let Some(h) = &study.home {
-        docs.push((("home", 0), &h.doc, String::new()));
-    }
-    let two = "../../".to_string();
-    docs.extend(
-        study
-            .themes
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (("theme", i), &t.common.doc, two.clone())),
-    );
-    docs.extend(
-        study
-            .sites
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (("site", i), &t.common.doc, two.clone())),
-    );
-    docs.extend(
-        study
-            .groups
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (("group", i), &t.common.doc, two.clone())),
-    );
-    docs.extend(
-        study
-            .findings
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (("finding", i), &t.common.doc, two.clone())),
-    );
-    let rendered_docs: Vec<(_, markdown::RenderedMarkdown, Vec<Diagnostic>)> = docs
-        .par_iter()
-        .map(|(key, doc, root)| {
-            let mut d = Vec::new();
-            // Theme, site and group pages list their quotes too: keep embed anchors distinct.
-            let suffix = if matches!(key.0, "home" | "finding") {
-                ""
-            } else {
-                "-embed"
-            };
-            let md = markdown::render(study, doc, root, suffix, &embedder, &mut d);
-            (*key, md, d)
-        })
-        .collect();
-    let mut markdown = HashMap::new();
-    for (key, md, d) in rendered_docs {
-        diagnostics.extend(d);
-        markdown.insert(key, md);
-    }
-
-    let mut subtree_end = vec![0; study.themes.len()];
-    for t in (0..study.themes.len()).rev() {
-        subtree_end[t] = study.themes[t]
-            .children
-            .iter()
-            .map(|&c| subtree_end[c])
-            .max()
-            .unwrap_or(t + 1);
-    }
-
-    let parts = Parts {
-        study,
-        theme,
-        quote_html,
-        markdown,
-        subtree_end,
-    };
-    let jobs = pages::all_pages(study);
-    let results: Vec<Result<OutputFile, Diagnostic>> = jobs
-        .par_iter()
-        .map(|p| pages::render_page(&parts, p))
-        .collect();
-    let mut files = Vec::with_capacity(results.len() + 4);
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => diagnostics.push(d),
+/// Calls `f` for each stretch of plain skeleton text and each quote marker, in order.
+fn for_each_piece<'a>(
+    skeleton: &'a str,
+    mut text: impl FnMut(&'a str),
+    mut quote: impl FnMut(usize),
+) {
+    let mut rest = skeleton;
+    while let Some(i) = rest.find("<\u{0}") {
+        text(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find('>').unwrap_or(after.len());
+        match after[..end].parse::<usize>() {
+            Ok(q) => quote(q),
+            Err(_) => text(&rest[i..i + 2 + end + 1]),
         }
+        rest = &after[(end + 1).min(after.len())..];
     }
-    let pages = files.len();
-    for (name, bytes) in &theme.statics {
-        files.push(OutputFile {
-            path: format!("static/{name}"),
-            bytes: bytes.clone(),
-        });
-    }
-    // A site theme may bring its own syntax colours.
-    if parts.markdown.values().any(|m| m.has_code) && !theme.statics.contains_key("syntax.css") {
-        files.push(OutputFile {
-            path: "static/syntax.css".into(),
-            bytes: highlight::stylesheet().into_bytes(),
-        });
-    }
-    if let Some(base) = &study.meta.base_url {
-        files.push(OutputFile {
-            path: "sitemap.xml".into(),
-            bytes: sitemap(base, &files).into_bytes(),
-        });
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Rendered {
-        files,
-        pages,
-        diagnostics,
-    }
+    text(rest);
+}
+
+/// What a page's bytes depend on: its skeleton, and the content of every quote it shows.
+fn fingerprint(skeleton: &str, depth: usize, quote_hashes: &[u64]) -> u64 {
+    let mut h = DefaultHasher::new();
+    depth.hash(&mut h);
+    let mut hasher = std::cell::RefCell::new(h);
+    for_each_piece(
+        skeleton,
+        |t| t.hash(&mut *hasher.borrow_mut()),
+        |q| quote_hashes.get(q).hash(&mut *hasher.borrow_mut()),
+    );
+    hasher.get_mut().finish()
+}
+
+/// The skeleton with each marker replaced by the quote's HTML for this depth.
+fn splice(
+    skeleton: &str,
+    depth: usize,
+    quote_hashes: &[u64],
+    cache: &HashMap<(u64, usize), Arc<str>>,
+) -> String {
+    let out = std::cell::RefCell::new(String::with_capacity(skeleton.len() * 4));
+    for_each_piece(
+        skeleton,
+        |t| out.borrow_mut().push_str(t),
+        |q| {
+            if let Some(html) = quote_hashes.get(q).and_then(|h| cache.get(&(*h, depth))) {
+                out.borrow_mut().push_str(html);
+            }
+        },
+    );
+    out.into_inner()
 }
 
 /// Values every template sees, set once rather than per page.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use tera::Context;
 
 use super::views::{LinkView, SiteView, TagView, ThemeView};
-use super::{OutputFile, Parts, urls};
+use super::{Parts, urls};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Count, QuoteIx, SiteIx, Study, ThemeIx};
 
@@ -119,8 +119,9 @@ fn heat(value: usize, max: usize) -> u8 {
 }
 
 impl Parts<'_> {
-    fn html(&self, depth: usize, q: QuoteIx) -> &str {
-        &self.quote_html[depth - 1][q]
+    /// The quote as it stands in a page skeleton (see `render::marker`).
+    fn html(&self, _depth: usize, q: QuoteIx) -> &str {
+        &self.markers[q]
     }
 
     /// The theme a quote is shown under on a page about `within`: the first of its
@@ -257,8 +258,8 @@ struct PageInfo {
     description: Option<String>,
 }
 
-/// Renders one page.
-pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<OutputFile, Diagnostic> {
+/// Renders one page's skeleton: (path, HTML with quote markers).
+pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, String), Diagnostic> {
     let study = parts.study;
     let mut ctx = Context::new();
     let (template, path, title, kind, description, breadcrumbs, has_code): (
@@ -508,10 +509,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<OutputFile, 
             .theme
             .diagnostic(&e, &format!("while rendering {path}"))
     })?;
-    Ok(OutputFile {
-        path,
-        bytes: html.into_bytes(),
-    })
+    Ok((path, html))
 }
 
 #[derive(Serialize)]

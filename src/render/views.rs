@@ -100,7 +100,7 @@ pub struct StudyView<'a> {
 }
 
 /// A reference from a quote to a site, group or theme.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Hash)]
 pub struct TagView {
     /// Id.
     pub id: String,
@@ -111,7 +111,7 @@ pub struct TagView {
 }
 
 /// Original-language text of a quote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Hash)]
 pub struct OriginalView {
     /// Language tag.
     pub lang: String,
@@ -122,7 +122,7 @@ pub struct OriginalView {
 }
 
 /// A quote as `quote.html` sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Hash)]
 pub struct QuoteView {
     /// Id.
     pub id: String,
