@@ -154,7 +154,8 @@ pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<
     Ok(())
 }
 
-/// Staging and old folders left by a build that was killed: they are ours, by name.
+/// Staging and old folders left by a build that was killed: they are ours, by name
+/// and marker. An old output without a current one is restored, never deleted.
 fn remove_leftovers(parent: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
@@ -163,9 +164,18 @@ fn remove_leftovers(parent: &Path, name: &str) {
     let old = format!(".{name}.old-");
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        if (n.starts_with(&staging) || n.starts_with(&old)) && e.path().join(MARKER).is_file() {
-            let _ = fs::remove_dir_all(e.path());
+        // Ours by name and by marker; an empty one was killed before its marker was written.
+        let ours = e.path().join(MARKER).is_file()
+            || fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_none());
+        if !(n.starts_with(&staging) || n.starts_with(&old)) || !ours {
+            continue;
         }
+        let out = parent.join(name);
+        // Killed between the two renames of a swap: the previous output is here; put it back.
+        if n.starts_with(&old) && !out.exists() && fs::rename(e.path(), &out).is_ok() {
+            continue;
+        }
+        let _ = fs::remove_dir_all(e.path());
     }
 }
 
@@ -174,10 +184,7 @@ mod tests {
     use super::*;
 
     fn file(path: &str, text: &str) -> OutputFile {
-        OutputFile {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        OutputFile::new(path, text.as_bytes().to_vec())
     }
 
     #[test]
@@ -196,6 +203,10 @@ mod tests {
         write_site(&out, &study, &[file("index.html", "two")]).unwrap();
         assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
         assert!(!out.join("a").exists(), "stale files are gone after a swap");
+        // A swap killed between its two renames: the old output alone remains, and comes back.
+        fs::rename(&out, study.join(".output.old-1")).unwrap();
+        remove_leftovers(&study, "output");
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "two");
         let leftovers: Vec<_> = fs::read_dir(&study)
             .unwrap()
             .flatten()

@@ -8,6 +8,7 @@ mod frontmatter;
 pub mod source;
 pub mod yaml;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -272,8 +273,23 @@ fn is_reserved(rel_in_content: &Path) -> bool {
     rel_in_content == Path::new("privacy.yaml")
 }
 
+/// What a previous load parsed, so that the next load re-parses only files whose
+/// text changed. `build` loads once; `serve` keeps one between edits.
+#[derive(Default)]
+pub struct LoadCache {
+    /// A stable id for every path seen.
+    ids: HashMap<String, FileId>,
+    /// For each file: the hash of its text, what it parsed to, and its diagnostics.
+    parsed: HashMap<FileId, (u64, Parsed, Diagnostics)>,
+}
+
 /// Reads and parses every content file of the study in `study_dir`.
 pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
+    load_study_cached(study_dir, &mut LoadCache::default())
+}
+
+/// Like [`load_study`], reusing what `cache` parsed for files that did not change.
+pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut sources = Sources::default();
     let content = study_dir.join("content");
@@ -339,25 +355,39 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
     }
 
     // Read in parallel, then register in path order so file ids are deterministic.
-    let read: Vec<(String, FileRole, Result<String, String>)> = found
+    let read: Vec<(String, FileRole, ReadResult)> = found
         .par_iter()
         .map(|(path, role)| (display_path(path, study_dir), *role, read_text(path)))
         .collect();
     let mut files = Vec::new();
     for (rel, role, text) in read {
         match text {
-            Ok(text) => files.push((sources.map.add(rel, text), role)),
-            Err(e) => diags.push(
-                Diagnostic::error(rel, Position::default(), e)
-                    .with_hint("save the file as UTF-8 text"),
-            ),
+            Ok(text) => {
+                let next = FileId(cache.ids.len() as u32);
+                let id = *cache.ids.entry(rel.clone()).or_insert(next);
+                let hash = text_hash(&text, role);
+                sources.map.insert(id, rel, text);
+                files.push((id, role, hash));
+            }
+            Err((pos, e)) => {
+                diags.push(Diagnostic::error(rel, pos, e).with_hint("save the file as UTF-8 text"))
+            }
         }
     }
+    // Forget files that are gone.
+    let present: std::collections::HashSet<FileId> = files.iter().map(|f| f.0).collect();
+    cache.parsed.retain(|id, _| present.contains(id));
 
     let map = &sources.map;
-    let parsed: Vec<(Parsed, Diagnostics)> = files
+    let cached = &cache.parsed;
+    let parsed: Vec<(FileId, u64, Parsed, Diagnostics)> = files
         .par_iter()
-        .map(|&(id, role)| {
+        .map(|&(id, role, hash)| {
+            if let Some((h, p, d)) = cached.get(&id) {
+                if *h == hash {
+                    return (id, hash, p.clone(), d.clone());
+                }
+            }
             let mut d = Diagnostics::new();
             let p = match role {
                 FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
@@ -371,11 +401,12 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
                     Parsed::Quotes(qs, broken)
                 }
             };
-            (p, d)
+            (id, hash, p, d)
         })
         .collect();
-    for (p, d) in parsed {
+    for (id, hash, p, d) in parsed {
         diags.extend(d.iter().cloned());
+        cache.parsed.insert(id, (hash, p.clone(), d));
         match p {
             Parsed::Study(s) => sources.study = s,
             Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
@@ -392,6 +423,16 @@ pub fn load_study(study_dir: &Path) -> (Sources, Diagnostics) {
     (sources, diags)
 }
 
+/// The role is part of the hash: a file moved from sites/ to groups/ parses differently.
+fn text_hash(text: &str, role: FileRole) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{role:?}").hash(&mut h);
+    h.finish()
+}
+
+#[derive(Clone)]
 enum Parsed {
     Study(Option<StudyRecord>),
     Page(PageRecord),
@@ -400,8 +441,12 @@ enum Parsed {
 }
 
 /// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
-fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+/// A file's text, or where and why it could not be read.
+type ReadResult = Result<String, (Position, String)>;
+
+fn read_text(path: &Path) -> ReadResult {
+    let bytes = std::fs::read(path)
+        .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {
@@ -413,9 +458,20 @@ fn read_text(path: &Path) -> Result<String, String> {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            Err(format!(
-                "the file is not UTF-8 text: invalid byte 0x{:02X} on line {line}",
-                bytes[at]
+            let line_start = bytes[..at]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&bytes[line_start..at])
+                .chars()
+                .count()
+                + 1;
+            Err((
+                Position::at(line as u32, column as u32),
+                format!(
+                    "the file is not UTF-8 text: invalid byte 0x{:02X}",
+                    bytes[at]
+                ),
             ))
         }
     }

@@ -36,19 +36,37 @@ pub struct SourceFile {
 /// Every file read during a run, so diagnostics can quote their lines.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Vec<Option<SourceFile>>,
 }
+
+static NO_FILE: SourceFile = SourceFile {
+    rel: String::new(),
+    text: String::new(),
+};
 
 impl SourceMap {
     /// Registers a file and returns its id.
     pub fn add(&mut self, rel: String, text: String) -> FileId {
-        self.files.push(SourceFile { rel, text });
+        self.files.push(Some(SourceFile { rel, text }));
         FileId(self.files.len() as u32 - 1)
+    }
+
+    /// Registers a file under an id chosen by the caller (ids stay stable across
+    /// reloads in `serve`, so cached records keep pointing at the right file).
+    pub fn insert(&mut self, id: FileId, rel: String, text: String) {
+        let i = id.0 as usize;
+        if self.files.len() <= i {
+            self.files.resize(i + 1, None);
+        }
+        self.files[i] = Some(SourceFile { rel, text });
     }
 
     /// The file with this id.
     pub fn get(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0 as usize]
+        self.files
+            .get(id.0 as usize)
+            .and_then(Option::as_ref)
+            .unwrap_or(&NO_FILE)
     }
 
     /// An error at `loc`, with the offending line attached.
@@ -65,12 +83,12 @@ impl SourceMap {
 
     /// Number of files read.
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.files.iter().flatten().count()
     }
 
     /// True when no file was read.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.len() == 0
     }
 }
 

@@ -21,6 +21,30 @@ pub struct RenderedMarkdown {
     pub html: String,
     /// True when the body has highlighted code (the page then links the syntax stylesheet).
     pub has_code: bool,
+    /// Cross-references with a `#fragment`: (target page path, fragment, where written).
+    /// The fragment can only be checked once the target page exists.
+    pub fragments: Vec<(String, String, Loc)>,
+}
+
+/// Ids the built-in templates use: a heading must not take one of them.
+const TEMPLATE_IDS: &[&str] = &[
+    "main",
+    "matrix-title",
+    "findings-title",
+    "sites-title",
+    "groups-title",
+    "subthemes-title",
+    "at-sites-title",
+    "table-title",
+    "quotes-title",
+    "sub-title",
+    "other-title",
+    "themes-title",
+];
+
+/// True for ids that templates or quote anchors may use on the same page.
+fn is_reserved_id(id: &str) -> bool {
+    TEMPLATE_IDS.contains(&id) || id.starts_with("q-") || id.starts_with("sec-")
 }
 
 /// Renders embedded quotes: the caller decides the markup (a template) and the anchor.
@@ -76,6 +100,7 @@ pub fn render(
         .collect();
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut has_code = false;
+    let mut fragments = Vec::new();
     let mut in_comment = false;
     let mut embedded: HashMap<usize, usize> = HashMap::new();
     let mut slugs: HashMap<String, usize> = HashMap::new();
@@ -102,6 +127,13 @@ pub fn render(
                 }
                 Some(Target::Url(u)) => {
                     dropped_links.push(false);
+                    if let Some((page, fragment)) = u.split_once('#') {
+                        fragments.push((
+                            page.to_string(),
+                            fragment.to_string(),
+                            loc_at(range.start),
+                        ));
+                    }
                     out.push(Event::Start(Tag::Link {
                         link_type: *link_type,
                         dest_url: CowStr::from(format!("{root}{u}")),
@@ -237,10 +269,14 @@ pub fn render(
                     }
                     j += 1;
                 }
-                let base = id
-                    .as_ref()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| heading_slug(&text));
+                let base = id.as_ref().map(|s| s.to_string()).unwrap_or_else(|| {
+                    let slug = heading_slug(&text);
+                    if is_reserved_id(&slug) {
+                        format!("{slug}-section")
+                    } else {
+                        slug
+                    }
+                });
                 let n = slugs.entry(base.clone()).or_insert(0);
                 *n += 1;
                 let anchor = if *n == 1 { base } else { format!("{base}-{n}") };
@@ -278,6 +314,7 @@ pub fn render(
     RenderedMarkdown {
         html: html_out,
         has_code,
+        fragments,
     }
 }
 

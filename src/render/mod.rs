@@ -42,7 +42,8 @@ pub struct OutputFile {
 }
 
 impl OutputFile {
-    fn new(path: impl Into<String>, bytes: Vec<u8>) -> Self {
+    /// A file with the given path and contents.
+    pub fn new(path: impl Into<String>, bytes: Vec<u8>) -> Self {
         OutputFile {
             path: path.into(),
             bytes: Arc::new(bytes),
@@ -220,6 +221,11 @@ impl Renderer {
             markdown.insert(key, md);
         }
         let markdown_has_code = markdown.values().any(|m| m.has_code);
+        let mut fragments: Vec<(String, String, crate::load::Loc)> = markdown
+            .values_mut()
+            .flat_map(|m| std::mem::take(&mut m.fragments))
+            .collect();
+        fragments.sort();
 
         let mut subtree_end = vec![0; study.themes.len()];
         for t in (0..study.themes.len()).rev() {
@@ -311,6 +317,21 @@ impl Renderer {
             }
             pages_now.insert(f.path.clone(), (fp, f.bytes.clone()));
             files.push(f);
+        }
+        // A `#fragment` in a cross-reference must name an id on the target page.
+        for (page, fragment, loc) in fragments {
+            let found = pages_now.get(&page).is_some_and(|(_, bytes)| {
+                let needle = format!("id=\"{fragment}\"");
+                std::str::from_utf8(bytes).is_ok_and(|s| s.contains(&needle))
+            });
+            if !found {
+                diagnostics.push(
+                study
+                    .sources
+                    .error(loc, format!("broken link: {page} has no anchor `#{fragment}`"))
+                    .with_hint("link to a heading's anchor (its words in lowercase, joined by hyphens), or leave out the #fragment"),
+            );
+            }
         }
         // Files that existed before and are gone now changed too.
         changed.extend(
