@@ -41,6 +41,24 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Preview the study in a browser, rebuilding as you edit (drafts shown).
+    Serve {
+        /// The study folder (it holds content/).
+        #[arg(default_value = ".")]
+        study_dir: PathBuf,
+        /// Port to listen on (the next free one is used when it is taken).
+        #[arg(short, long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on. Anything but loopback shows your drafts to the network.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in your browser.
+        #[arg(long)]
+        open: bool,
+        /// Hide drafts, as `build` does.
+        #[arg(long)]
+        no_drafts: bool,
+    },
     /// Create a small study that builds, to start from.
     Init {
         /// Folder to create the study in.
@@ -121,6 +139,28 @@ fn main() -> ExitCode {
                 }
                 None => {
                     eprintln!("Check failed: {}.", failure_line(&outcome));
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Serve {
+            study_dir,
+            port,
+            bind,
+            open,
+            no_drafts,
+        } => {
+            let opts = thematic::serve::ServeOptions {
+                study_dir,
+                port,
+                bind,
+                open,
+                drafts: !no_drafts,
+            };
+            match thematic::serve::serve(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
                     ExitCode::from(1)
                 }
             }

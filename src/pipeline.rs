@@ -107,35 +107,78 @@ pub struct Outcome {
     pub summary: Option<Summary>,
 }
 
-/// Loads, validates and renders the study; stops before writing.
-/// Returns the study and rendered site when there were no errors.
+/// A study rendered again and again as it is edited: each run re-parses only the
+/// files whose text changed and re-renders only the pages whose inputs changed.
+/// `build` and `check` make one run; `serve` keeps a session between edits.
+pub struct Session {
+    study_dir: PathBuf,
+    drafts: bool,
+    load_cache: load::LoadCache,
+    renderer: render::Renderer,
+    /// Hash of the site theme's templates the renderer's cache was filled with.
+    templates: Option<u64>,
+}
+
+impl Session {
+    /// A session for the study in `study_dir`.
+    pub fn new(study_dir: &Path, drafts: bool) -> Self {
+        Session {
+            study_dir: study_dir.to_path_buf(),
+            drafts,
+            load_cache: load::LoadCache::default(),
+            renderer: render::Renderer::new(),
+            templates: None,
+        }
+    }
+
+    /// Loads, validates and renders the study; never writes.
+    /// Returns the study and rendered site when there were no errors.
+    pub fn run(&mut self, diags: &mut Diagnostics) -> Option<(Study, Rendered)> {
+        let t = Instant::now();
+        let (sources, load_diags) = load::load_study_cached(&self.study_dir, &mut self.load_cache);
+        timing("load", t);
+        diags.extend(load_diags.iter().cloned());
+        let t = Instant::now();
+        let study = model::build_study(
+            sources,
+            ModelOptions {
+                drafts: self.drafts,
+            },
+            diags,
+        );
+        timing("model", t);
+        let mut theme = match render::load_site_theme(&self.study_dir, &study) {
+            Ok(t) => t,
+            Err(errors) => {
+                diags.extend(errors);
+                return None;
+            }
+        };
+        if self.templates != Some(theme.templates_hash()) {
+            // Cached quote HTML came from other templates.
+            self.renderer = render::Renderer::new();
+            self.templates = Some(theme.templates_hash());
+        }
+        let t = Instant::now();
+        let rendered = self.renderer.render(&study, &mut theme);
+        timing("render", t);
+        diags.extend(rendered.diagnostics.iter().cloned());
+        if diags.has_errors() {
+            // The next run must compare against what was last shown, not this failed attempt.
+            self.renderer.forget_pages();
+            return None;
+        }
+        Some((study, rendered))
+    }
+}
+
+/// Loads, validates and renders the study once; stops before writing.
 pub fn render_study(
     study_dir: &Path,
     drafts: bool,
     diags: &mut Diagnostics,
 ) -> Option<(Study, Rendered)> {
-    let t = Instant::now();
-    let (sources, load_diags) = load::load_study(study_dir);
-    timing("load", t);
-    diags.extend(load_diags.iter().cloned());
-    let t = Instant::now();
-    let study = model::build_study(sources, ModelOptions { drafts }, diags);
-    timing("model", t);
-    let mut theme = match render::load_site_theme(study_dir, &study) {
-        Ok(t) => t,
-        Err(errors) => {
-            diags.extend(errors);
-            return None;
-        }
-    };
-    let t = Instant::now();
-    let rendered = render::Renderer::new().render(&study, &mut theme);
-    timing("render", t);
-    diags.extend(rendered.diagnostics.iter().cloned());
-    if diags.has_errors() {
-        return None;
-    }
-    Some((study, rendered))
+    Session::new(study_dir, drafts).run(diags)
 }
 
 /// With `THEMATIC_TIMINGS` set, prints how long a stage took (for profiling).

@@ -453,6 +453,10 @@ fn resolve(study: &Study, dest: &str) -> Option<Target> {
                         Err(e) => return Some(e),
                     };
                     if ix.theme_site_quotes[t][s].is_empty() {
+                        // Quotes left out for their own errors may be what this page needed.
+                        if ix.invalid.iter().any(|(k, _)| *k == RefKind::Quote) {
+                            return Some(Target::Silent);
+                        }
                         return Some(Target::Broken(
                             format!(
                                 "broken link: theme `{tid}` has no quotes at site `{sid}`, so it has no page there"

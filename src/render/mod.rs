@@ -119,6 +119,12 @@ impl Renderer {
         Self::default()
     }
 
+    /// Forgets which pages were rendered, so the next render reports every page as
+    /// changed. Cached quote HTML is kept.
+    pub fn forget_pages(&mut self) {
+        self.pages.clear();
+    }
+
     /// Renders every page of the study with the given site theme.
     pub fn render(&mut self, study: &Study, theme: &mut SiteTheme) -> Rendered {
         let mut diagnostics = Vec::new();

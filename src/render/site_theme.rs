@@ -52,6 +52,19 @@ pub struct SiteTheme {
 }
 
 impl SiteTheme {
+    /// A hash of every template's name and source: equal hashes render equal HTML.
+    pub fn templates_hash(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        for (name, (_, src)) in &self.origins {
+            name.hash(&mut h);
+            src.hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+impl SiteTheme {
     /// Turns a Tera error into a diagnostic at the template's file and line.
     pub fn diagnostic(&self, err: &tera::Error, while_doing: &str) -> Diagnostic {
         template_diagnostic(err, &self.origins, while_doing)

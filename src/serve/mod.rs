@@ -1,0 +1,339 @@
+//! `thematic serve`: a live preview for authors.
+//!
+//! The site lives in memory (never in `output/`, so a draft cannot end up in
+//! what gets published). A watcher thread turns file events into rebuilds of a
+//! [`Session`], which re-parses and re-renders only what changed; a successful
+//! rebuild swaps the in-memory site and tells open pages to reload, a failed one
+//! keeps the last good site and shows the errors in an overlay on every page.
+
+mod http;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock, mpsc};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use tokio::sync::broadcast;
+
+use crate::diagnostics::Diagnostics;
+use crate::pipeline::{Session, plural};
+
+/// How `serve` was asked to run.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The study folder.
+    pub study_dir: PathBuf,
+    /// Port to listen on; the next free one is taken when it is in use.
+    pub port: u16,
+    /// Address to listen on; loopback unless the author asks otherwise.
+    pub bind: IpAddr,
+    /// Open the site in the default browser.
+    pub open: bool,
+    /// Show drafts (the default in serve).
+    pub drafts: bool,
+}
+
+/// What the browser is told after a rebuild.
+#[derive(Debug, Clone)]
+pub(crate) enum LiveEvent {
+    /// These pages changed (paths like `themes/a/index.html`; `*` for all).
+    Reload(Vec<String>),
+    /// Only stylesheets changed: swap them without a reload.
+    Css,
+    /// The current errors, as the terminal shows them (empty: none).
+    Errors(Vec<String>),
+    /// The server is stopping: event streams end so shutdown need not wait for them.
+    Shutdown,
+}
+
+/// The site as currently served.
+#[derive(Debug, Default)]
+pub(crate) struct Live {
+    /// Files by path relative to the site root.
+    pub files: HashMap<String, Arc<Vec<u8>>>,
+    /// Errors of the last rebuild, rendered as text.
+    pub errors: Vec<String>,
+    /// Increases with every rebuild, good or bad.
+    pub generation: u64,
+}
+
+/// State shared between the rebuild thread and the HTTP server.
+pub(crate) struct App {
+    pub live: RwLock<Arc<Live>>,
+    pub events: broadcast::Sender<LiveEvent>,
+}
+
+impl App {
+    pub(crate) fn snapshot(&self) -> Arc<Live> {
+        self.live.read().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// Result of one rebuild, for the terminal line and the browser.
+struct RebuildReport {
+    line: String,
+    event: Vec<LiveEvent>,
+}
+
+/// Builds the study once more and publishes the result into `app`.
+fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildReport {
+    let started = Instant::now();
+    let mut diags = Diagnostics::new();
+    let result = session.run(&mut diags);
+    let elapsed = started.elapsed();
+    let sorted = diags.sorted();
+    let errors: Vec<String> = sorted
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    for d in &sorted {
+        eprintln!("{d}\n");
+    }
+    let previous = app.snapshot();
+    let mut events = Vec::new();
+    let line = match result {
+        Some((_, rendered)) => {
+            let files: HashMap<String, Arc<Vec<u8>>> = rendered
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), f.bytes.clone()))
+                .collect();
+            // Compare with what is served (the last good site), not the last attempt.
+            let changed: Vec<String> = files
+                .iter()
+                .filter(|(p, b)| previous.files.get(*p).is_none_or(|old| old != *b))
+                .map(|(p, _)| p.clone())
+                .chain(
+                    previous
+                        .files
+                        .keys()
+                        .filter(|p| !files.contains_key(*p))
+                        .cloned(),
+                )
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let pages_changed = changed.iter().filter(|p| p.ends_with(".html")).count();
+            let only_css = !changed.is_empty() && changed.iter().all(|p| p.ends_with(".css"));
+            let had_errors = !previous.errors.is_empty();
+            *app.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Live {
+                files,
+                errors: Vec::new(),
+                generation: previous.generation + 1,
+            });
+            if had_errors {
+                events.push(LiveEvent::Errors(Vec::new()));
+            }
+            if only_css {
+                events.push(LiveEvent::Css);
+            } else if !changed.is_empty() {
+                let non_page = changed.iter().any(|p| !p.ends_with(".html"));
+                events.push(LiveEvent::Reload(if non_page {
+                    vec!["*".into()]
+                } else {
+                    changed.clone()
+                }));
+            }
+            format!(
+                "{what_changed}: rendered {} of {} in {} ms",
+                pages_changed,
+                plural(rendered.pages, "page"),
+                elapsed.as_millis()
+            )
+        }
+        None => {
+            let count = errors.len();
+            *app.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Live {
+                files: previous.files.clone(),
+                errors: errors.clone(),
+                generation: previous.generation + 1,
+            });
+            events.push(LiveEvent::Errors(errors));
+            format!(
+                "{what_changed}: {} in {} ms; the last good site stays up",
+                plural(count, "error"),
+                elapsed.as_millis()
+            )
+        }
+    };
+    RebuildReport {
+        line,
+        event: events,
+    }
+}
+
+/// Binds `port`, or the next free port among the following twenty, saying so.
+fn bind(addr: IpAddr, port: u16) -> Result<TcpListener, String> {
+    let mut last_err = None;
+    for p in port..port.saturating_add(20) {
+        match TcpListener::bind(SocketAddr::new(addr, p)) {
+            Ok(l) => {
+                if p != port {
+                    println!("Port {port} is in use; using port {p} instead.");
+                }
+                return Ok(l);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last_err = Some(e),
+            Err(e) => return Err(format!("cannot listen on {addr}:{p}: {e}")),
+        }
+    }
+    Err(format!(
+        "ports {port} to {} on {addr} are all in use ({}); pass another with --port",
+        port.saturating_add(19),
+        last_err.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+/// Events that mean a source changed. Reads are reported as events on Linux;
+/// reacting to them would rebuild in a loop as the build reads the files.
+fn is_change(kind: &EventKind) -> bool {
+    !matches!(kind, EventKind::Access(_) | EventKind::Other)
+}
+
+/// Files whose changes matter: sources, not editor droppings.
+fn is_source_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    !(name.starts_with(".#")
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name == "4913")
+}
+
+fn describe_changes(study_dir: &Path, paths: &BTreeSet<PathBuf>) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .take(3)
+        .map(|p| crate::diagnostics::display_path(p, study_dir))
+        .collect();
+    match paths.len() {
+        0 => "changes".into(),
+        n if n <= 3 => shown.join(", "),
+        n => format!("{} and {} more", shown.join(", "), n - 3),
+    }
+}
+
+/// Runs the preview server until Ctrl-C.
+pub fn serve(opts: ServeOptions) -> Result<(), String> {
+    let study_dir = opts
+        .study_dir
+        .canonicalize()
+        .map_err(|e| format!("cannot open {}: {e}", opts.study_dir.display()))?;
+    let (events, _) = broadcast::channel(64);
+    let app = Arc::new(App {
+        live: RwLock::new(Arc::new(Live::default())),
+        events,
+    });
+    let mut session = Session::new(&study_dir, opts.drafts);
+    let first = rebuild(&mut session, &app, "first build");
+    println!("{}", first.line);
+
+    let listener = bind(opts.bind, opts.port)?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let url = format!("http://{addr}/");
+    if !opts.bind.is_loopback() {
+        println!(
+            "warning: serving on {} makes your drafts visible to other machines on the network",
+            opts.bind
+        );
+    }
+    println!(
+        "Serving {} at {url} ({}). Press Ctrl-C to stop.",
+        study_dir.display(),
+        if opts.drafts {
+            "drafts shown"
+        } else {
+            "drafts hidden"
+        }
+    );
+    if opts.open {
+        open_browser(&url);
+    }
+
+    // Watch sources; rebuild on a thread of its own so the server never waits on a build.
+    let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(20),
+        None,
+        move |res: DebounceEventResult| {
+            if let Ok(events) = res {
+                let paths: Vec<PathBuf> = events
+                    .iter()
+                    .filter(|e| is_change(&e.kind))
+                    .flat_map(|e| e.paths.iter().cloned())
+                    .filter(|p| is_source_path(p))
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = tx.send(paths);
+                }
+            }
+        },
+    )
+    .map_err(|e| format!("cannot watch files: {e}"))?;
+    for dir in ["content", "themes"] {
+        let d = study_dir.join(dir);
+        if d.is_dir() {
+            debouncer
+                .watch(&d, RecursiveMode::Recursive)
+                .map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
+        }
+    }
+    let rebuild_app = app.clone();
+    let dir_for_thread = study_dir.clone();
+    std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
+            // A burst (git checkout) arrives as several batches: take them all.
+            while let Ok(more) = rx.try_recv() {
+                paths.extend(more);
+            }
+            let what = describe_changes(&dir_for_thread, &paths);
+            let report = rebuild(&mut session, &rebuild_app, &what);
+            println!("{}", report.line);
+            for e in report.event {
+                let _ = rebuild_app.events.send(e);
+            }
+        }
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+        let stopping = app.clone();
+        axum::serve(listener, http::router(app))
+            .with_graceful_shutdown(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = stopping.events.send(LiveEvent::Shutdown);
+            })
+            .await
+            .map_err(|e| e.to_string())
+    });
+    drop(debouncer);
+    println!("Stopped.");
+    result
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if std::process::Command::new(opener).arg(url).spawn().is_err() {
+        println!("Could not open a browser ({opener} failed): open {url} yourself.");
+    }
+}
