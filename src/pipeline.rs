@@ -131,6 +131,11 @@ impl Session {
         }
     }
 
+    /// Makes the next run read these files again even if they look unchanged.
+    pub fn mark_dirty(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
+        self.load_cache.mark_dirty(paths);
+    }
+
     /// Loads, validates and renders the study; never writes.
     /// Returns the study and rendered site when there were no errors.
     pub fn run(&mut self, diags: &mut Diagnostics) -> Option<(Study, Rendered)> {

@@ -10,6 +10,7 @@ pub mod yaml;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -281,6 +282,21 @@ pub struct LoadCache {
     ids: HashMap<String, FileId>,
     /// For each file: the hash of its text, what it parsed to, and its diagnostics.
     parsed: HashMap<FileId, (u64, Parsed, Diagnostics)>,
+    /// For each file: size and modification time when last read, and its text.
+    texts: HashMap<String, (FileStamp, Arc<str>, u64)>,
+    /// Files to read again whatever their metadata says (a watcher reported them).
+    dirty: std::collections::HashSet<PathBuf>,
+}
+
+/// Size and modification time: when both are unchanged, the file is not read again.
+type FileStamp = (u64, std::time::SystemTime);
+
+impl LoadCache {
+    /// Makes the next load read these files from disk even if their size and
+    /// modification time look unchanged (a coarse clock can hide an edit).
+    pub fn mark_dirty(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
+        self.dirty.extend(paths);
+    }
 }
 
 /// Reads and parses every content file of the study in `study_dir`.
@@ -355,17 +371,38 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
     }
 
     // Read in parallel, then register in path order so file ids are deterministic.
-    let read: Vec<(String, FileRole, ReadResult)> = found
+    // Files whose size and modification time are unchanged are not read again.
+    let texts = &cache.texts;
+    let dirty = std::mem::take(&mut cache.dirty);
+    let read: Vec<(String, FileRole, Option<FileStamp>, ReadResult)> = found
         .par_iter()
-        .map(|(path, role)| (display_path(path, study_dir), *role, read_text(path)))
+        .map(|(path, role)| {
+            let rel = display_path(path, study_dir);
+            let stamp = std::fs::metadata(path)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)));
+            if let (Some(s), Some((old, text, hash))) = (stamp, texts.get(&rel)) {
+                if s == *old && !dirty.contains(path) {
+                    return (rel, *role, stamp, Ok((text.clone(), *hash)));
+                }
+            }
+            let text = read_text(path).map(|t| {
+                let hash = text_hash(&t, *role);
+                (Arc::<str>::from(t), hash)
+            });
+            (rel, *role, stamp, text)
+        })
         .collect();
     let mut files = Vec::new();
-    for (rel, role, text) in read {
+    let mut texts_now = HashMap::with_capacity(read.len());
+    for (rel, role, stamp, text) in read {
         match text {
-            Ok(text) => {
+            Ok((text, hash)) => {
+                if let Some(s) = stamp {
+                    texts_now.insert(rel.clone(), (s, text.clone(), hash));
+                }
                 let next = FileId(cache.ids.len() as u32);
                 let id = *cache.ids.entry(rel.clone()).or_insert(next);
-                let hash = text_hash(&text, role);
                 sources.map.insert(id, rel, text);
                 files.push((id, role, hash));
             }
@@ -374,6 +411,7 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             }
         }
     }
+    cache.texts = texts_now;
     // Forget files that are gone.
     let present: std::collections::HashSet<FileId> = files.iter().map(|f| f.0).collect();
     cache.parsed.retain(|id, _| present.contains(id));
@@ -442,9 +480,9 @@ enum Parsed {
 
 /// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
 /// A file's text, or where and why it could not be read.
-type ReadResult = Result<String, (Position, String)>;
+type ReadResult = Result<(Arc<str>, u64), (Position, String)>;
 
-fn read_text(path: &Path) -> ReadResult {
+fn read_text(path: &Path) -> Result<String, (Position, String)> {
     let bytes = std::fs::read(path)
         .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
     match String::from_utf8(bytes) {
@@ -540,9 +578,7 @@ fn parse_page(
     let (yaml_text, yaml_line, body, body_line) = match frontmatter::split(&src.text) {
         Ok(s) => (s.yaml, s.yaml_line, s.body, s.body_line),
         // The home narrative may be plain Markdown.
-        Err(frontmatter::SplitError::Missing) if kind == PageKind::Home => {
-            ("", 1, src.text.as_str(), 1)
-        }
+        Err(frontmatter::SplitError::Missing) if kind == PageKind::Home => ("", 1, &*src.text, 1),
         Err(frontmatter::SplitError::Missing) => {
             diags.push(
                 map.error(

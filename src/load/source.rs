@@ -1,5 +1,7 @@
 //! Source files of a study and places in them.
 
+use std::sync::Arc;
+
 use crate::diagnostics::{Diagnostic, Position};
 
 /// Index of a file in a [`SourceMap`].
@@ -29,8 +31,8 @@ pub struct Spanned<T> {
 pub struct SourceFile {
     /// Path relative to the study folder, with `/` separators (`content/themes/a.md`).
     pub rel: String,
-    /// The whole text, UTF-8, without a byte-order mark.
-    pub text: String,
+    /// The whole text, UTF-8, without a byte-order mark (shared with the load cache).
+    pub text: Arc<str>,
 }
 
 /// Every file read during a run, so diagnostics can quote their lines.
@@ -39,21 +41,19 @@ pub struct SourceMap {
     files: Vec<Option<SourceFile>>,
 }
 
-static NO_FILE: SourceFile = SourceFile {
-    rel: String::new(),
-    text: String::new(),
-};
-
 impl SourceMap {
     /// Registers a file and returns its id.
     pub fn add(&mut self, rel: String, text: String) -> FileId {
-        self.files.push(Some(SourceFile { rel, text }));
+        self.files.push(Some(SourceFile {
+            rel,
+            text: Arc::from(text),
+        }));
         FileId(self.files.len() as u32 - 1)
     }
 
     /// Registers a file under an id chosen by the caller (ids stay stable across
     /// reloads in `serve`, so cached records keep pointing at the right file).
-    pub fn insert(&mut self, id: FileId, rel: String, text: String) {
+    pub fn insert(&mut self, id: FileId, rel: String, text: Arc<str>) {
         let i = id.0 as usize;
         if self.files.len() <= i {
             self.files.resize(i + 1, None);
@@ -66,7 +66,13 @@ impl SourceMap {
         self.files
             .get(id.0 as usize)
             .and_then(Option::as_ref)
-            .unwrap_or(&NO_FILE)
+            .unwrap_or_else(|| {
+                static NO_FILE: std::sync::OnceLock<SourceFile> = std::sync::OnceLock::new();
+                NO_FILE.get_or_init(|| SourceFile {
+                    rel: String::new(),
+                    text: Arc::from(""),
+                })
+            })
     }
 
     /// An error at `loc`, with the offending line attached.

@@ -564,6 +564,7 @@ impl Validator<'_> {
         let mut seen: HashMap<String, Loc> = HashMap::new();
         let mut out = Vec::with_capacity(recs.len());
         let mut left_out = 0;
+        let mut participant_keys: HashMap<(usize, String), u32> = HashMap::new();
         for r in recs {
             let mut ok = self.check_id(&r.id, "quote");
             if let Some(first) = seen.get(&r.id.value) {
@@ -674,6 +675,12 @@ impl Validator<'_> {
             }
             out.push(Quote {
                 id: r.id.value,
+                participant_key: {
+                    let next = participant_keys.len() as u32;
+                    *participant_keys
+                        .entry((site, r.participant.value.clone()))
+                        .or_insert(next)
+                },
                 participant: r.participant.value,
                 site,
                 group,

@@ -69,8 +69,6 @@ pub struct Rendered {
 pub(crate) struct Parts<'a> {
     pub study: &'a Study,
     pub theme: &'a SiteTheme,
-    /// The marker that stands for each quote in a page skeleton.
-    pub markers: Vec<String>,
     /// Rendered Markdown by (kind, index); the home page is ("home", 0).
     pub markdown: HashMap<(&'static str, usize), markdown::RenderedMarkdown>,
     /// Index of each theme's subtree end: themes `t..subtree_end[t]` are `t` and its descendants.
@@ -101,10 +99,49 @@ pub struct Renderer {
     pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
 }
 
-/// The marker for quote `q` in a page skeleton. `<` followed by NUL cannot come
-/// from content: escaped text has no `<`, and Markdown replaces NUL.
-fn marker(q: usize) -> String {
-    format!("<\u{0}{q}>")
+/// The marker for a run of quotes in a page skeleton: `<`, NUL, the quote
+/// indexes separated by commas, `>`. `<` followed by NUL cannot come from
+/// content: escaped text has no `<`, and Markdown replaces NUL.
+pub(crate) fn quotes_marker(quotes: &[usize]) -> String {
+    if quotes.is_empty() {
+        return String::new();
+    }
+    let mut s = String::with_capacity(quotes.len() * 6 + 3);
+    s.push_str("<\u{0}");
+    for (i, q) in quotes.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&q.to_string());
+    }
+    s.push('>');
+    s
+}
+
+/// Everything a quote's HTML is made from (its `QuoteView` is a function of these):
+/// equal hashes render equal HTML with the same templates.
+fn quote_input_hash(study: &Study, q: usize) -> u64 {
+    let quote = &study.quotes[q];
+    let mut h = DefaultHasher::new();
+    (
+        &quote.id,
+        &quote.participant,
+        &quote.text,
+        &quote.context,
+        quote.draft,
+    )
+        .hash(&mut h);
+    if let Some(o) = &quote.original {
+        (&o.lang, &o.text, o.rtl).hash(&mut h);
+    }
+    let site = &study.sites[quote.site].common;
+    let group = &study.groups[quote.group].common;
+    (&site.id, &site.title, &group.id, &group.title).hash(&mut h);
+    for &t in &quote.themes {
+        let c = &study.themes[t].common;
+        (&c.id, &c.title).hash(&mut h);
+    }
+    h.finish()
 }
 
 fn hash_of(v: &impl Hash) -> u64 {
@@ -132,30 +169,28 @@ impl Renderer {
         set_globals(study, theme);
         let theme = &*theme;
 
-        // Quotes: rendered once per depth, and only when their view changed.
-        let views: Vec<(u64, QuoteView)> = (0..study.quotes.len())
+        // Quotes: rendered once per depth, and only when what they show changed.
+        let quote_hashes: Vec<u64> = (0..study.quotes.len())
             .into_par_iter()
-            .map(|q| {
-                let view = QuoteView::new(
-                    study,
-                    &study.quotes[q],
-                    urls::quote_anchor(&study.quotes[q].id),
-                );
-                (hash_of(&view), view)
-            })
+            .map(|q| quote_input_hash(study, q))
             .collect();
-        let missing: Vec<(u64, usize, usize)> = views
+        let missing: Vec<(u64, usize, usize)> = quote_hashes
             .iter()
             .enumerate()
-            .flat_map(|(q, (h, _))| (1..=3).map(move |d| (*h, d, q)))
+            .flat_map(|(q, h)| (1..=3).map(move |d| (*h, d, q)))
             .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
             .collect();
         let fresh: Vec<((u64, usize), Result<String, Diagnostic>)> = missing
             .par_iter()
             .map(|&(h, depth, q)| {
+                let view = QuoteView::new(
+                    study,
+                    &study.quotes[q],
+                    urls::quote_anchor(&study.quotes[q].id),
+                );
                 (
                     (h, depth),
-                    render_view(theme, &views[q].1, &"../".repeat(depth), false),
+                    render_view(theme, &view, &"../".repeat(depth), false),
                 )
             })
             .collect();
@@ -167,10 +202,8 @@ impl Renderer {
                 Err(d) => diagnostics.push(d),
             }
         }
-        let quote_hashes: Vec<u64> = views.iter().map(|(h, _)| *h).collect();
         crate::pipeline::timing("render: quotes", t);
         let t = std::time::Instant::now();
-        drop(views);
 
         // Markdown bodies: once each, in parallel.
         let embedder = Embedder { study, theme };
@@ -246,7 +279,6 @@ impl Renderer {
         let parts = Parts {
             study,
             theme,
-            markers: (0..study.quotes.len()).map(marker).collect(),
             markdown,
             subtree_end,
         };
@@ -386,9 +418,13 @@ fn for_each_piece<'a>(
         text(&rest[..i]);
         let after = &rest[i + 2..];
         let end = after.find('>').unwrap_or(after.len());
-        match after[..end].parse::<usize>() {
-            Ok(q) => quote(q),
-            Err(_) => text(&rest[i..i + 2 + end + 1]),
+        let list = &after[..end];
+        if !list.is_empty() && list.bytes().all(|b| b.is_ascii_digit() || b == b',') {
+            for q in list.split(',').filter_map(|n| n.parse::<usize>().ok()) {
+                quote(q);
+            }
+        } else {
+            text(&rest[i..(i + 2 + end + 1).min(rest.len())]);
         }
         rest = &after[(end + 1).min(after.len())..];
     }

@@ -54,23 +54,23 @@ pub(crate) fn all_pages(study: &Study) -> Vec<Page> {
 
 /// A heading and the quotes under it, possibly split further by site.
 #[derive(Serialize)]
-struct Section<'a> {
+struct Section {
     /// The theme (or site) the section is about.
     heading: TagView,
     /// Depth of the heading's theme, for indentation.
     depth: usize,
-    /// Quotes directly in this section (HTML).
-    quotes: Vec<&'a str>,
+    /// Quotes directly in this section: their HTML, in order (a marker until spliced).
+    quotes: String,
     /// Or: the section's quotes split by site.
-    by_site: Vec<SiteBlock<'a>>,
+    by_site: Vec<SiteBlock>,
     /// Quotes and participants in the section.
     count: Count,
 }
 
 #[derive(Serialize)]
-struct SiteBlock<'a> {
+struct SiteBlock {
     site: TagView,
-    quotes: Vec<&'a str>,
+    quotes: String,
     count: Count,
 }
 
@@ -119,11 +119,6 @@ fn heat(value: usize, max: usize) -> u8 {
 }
 
 impl Parts<'_> {
-    /// The quote as it stands in a page skeleton (see `render::marker`).
-    fn html(&self, _depth: usize, q: QuoteIx) -> &str {
-        &self.markers[q]
-    }
-
     /// The theme a quote is shown under on a page about `within`: the first of its
     /// themes, in tree order, inside `within`'s subtree.
     fn section_theme(&self, q: QuoteIx, within: ThemeIx) -> ThemeIx {
@@ -149,13 +144,7 @@ impl Parts<'_> {
     }
 
     /// Sections for the quotes of a theme, by subtheme; split by site unless `one_site`.
-    fn theme_sections(
-        &self,
-        t: ThemeIx,
-        quotes: &[QuoteIx],
-        depth: usize,
-        one_site: bool,
-    ) -> Vec<Section<'_>> {
+    fn theme_sections(&self, t: ThemeIx, quotes: &[QuoteIx], one_site: bool) -> Vec<Section> {
         let study = self.study;
         let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
         for &q in quotes {
@@ -176,7 +165,7 @@ impl Parts<'_> {
                         .map(|(s, sq)| SiteBlock {
                             site: site_tag(study, s),
                             count: study.count(&sq),
-                            quotes: sq.iter().map(|&q| self.html(depth, q)).collect(),
+                            quotes: super::quotes_marker(&sq),
                         })
                         .collect()
                 };
@@ -185,9 +174,9 @@ impl Parts<'_> {
                     depth: study.themes[th].depth,
                     count: study.count(&qs),
                     quotes: if one_site {
-                        qs.iter().map(|&q| self.html(depth, q)).collect()
+                        super::quotes_marker(&qs)
                     } else {
-                        Vec::new()
+                        String::new()
                     },
                     by_site,
                 }
@@ -196,7 +185,7 @@ impl Parts<'_> {
     }
 
     /// Sections by top-level theme (site and group pages).
-    fn top_sections(&self, quotes: &[QuoteIx], depth: usize) -> Vec<Section<'_>> {
+    fn top_sections(&self, quotes: &[QuoteIx]) -> Vec<Section> {
         let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
         for &q in quotes {
             buckets.entry(self.top_section(q)).or_default().push(q);
@@ -207,7 +196,7 @@ impl Parts<'_> {
                 heading: theme_tag(self.study, t),
                 depth: 0,
                 count: self.study.count(&qs),
-                quotes: qs.iter().map(|&q| self.html(depth, q)).collect(),
+                quotes: super::quotes_marker(&qs),
                 by_site: Vec::new(),
             })
             .collect()
@@ -312,7 +301,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             );
             ctx.insert("site_group_table", &site_group_table(study, t));
             ctx.insert("at_sites", &theme_at_sites(study, t, None));
-            ctx.insert("sections", &parts.theme_sections(t, quotes, 2, false));
+            ctx.insert("sections", &parts.theme_sections(t, quotes, false));
             template = "theme.html";
             path = urls::theme(&th.common.id);
             title = th.common.title.clone();
@@ -330,7 +319,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("theme", &ThemeView::new(study, t));
             ctx.insert("site", &SiteView::new(study, s));
             ctx.insert("count", &study.count(quotes));
-            ctx.insert("sections", &parts.theme_sections(t, quotes, 3, true));
+            ctx.insert("sections", &parts.theme_sections(t, quotes, true));
             ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
             ctx.insert(
                 "subthemes",
@@ -378,7 +367,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("site", &SiteView::new(study, s));
             ctx.insert("content", html);
             ctx.insert("theme_rows", &themes_at_site(study, s));
-            ctx.insert("sections", &parts.top_sections(quotes, 2));
+            ctx.insert("sections", &parts.top_sections(quotes));
             template = "site.html";
             path = urls::site(&site.common.id);
             title = site.common.title.clone();
@@ -407,7 +396,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("group", &group_view(study, g));
             ctx.insert("content", html);
             ctx.insert("theme_rows", &themes_in_group(study, g));
-            ctx.insert("sections", &parts.top_sections(quotes, 2));
+            ctx.insert("sections", &parts.top_sections(quotes));
             template = "group.html";
             path = urls::group(&group.common.id);
             title = group.common.title.clone();
@@ -458,7 +447,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             has_code = code;
         }
         Page::Quotes => {
-            let sections: Vec<Section<'_>> = (0..study.sites.len())
+            let sections: Vec<Section> = (0..study.sites.len())
                 .filter(|&s| !study.index.site_quotes[s].is_empty())
                 .map(|s| {
                     let qs = &study.index.site_quotes[s];
@@ -466,7 +455,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                         heading: site_tag(study, s),
                         depth: 0,
                         count: study.count(qs),
-                        quotes: qs.iter().map(|&q| parts.html(1, q)).collect(),
+                        quotes: super::quotes_marker(qs),
                         by_site: Vec::new(),
                     }
                 })

@@ -261,7 +261,8 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     // Watch sources; rebuild on a thread of its own so the server never waits on a build.
     let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
     let mut debouncer = new_debouncer(
-        Duration::from_millis(20),
+        // Editors finish a save within a few milliseconds; every millisecond here is latency.
+        Duration::from_millis(10),
         None,
         move |res: DebounceEventResult| {
             if let Ok(events) = res {
@@ -296,6 +297,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
                 paths.extend(more);
             }
             let what = describe_changes(&dir_for_thread, &paths);
+            session.mark_dirty(paths.iter().cloned());
             let report = rebuild(&mut session, &rebuild_app, &what);
             println!("{}", report.line);
             for e in report.event {
