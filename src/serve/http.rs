@@ -182,7 +182,8 @@ fn page(app: &App, raw: &str) -> Response {
     // A folder asked for without its slash: send the browser to the folder, so relative links work.
     let folder_index = format!("{path}/index.html");
     if !raw.ends_with('/') && live.files.contains_key(&folder_index) {
-        let location = format!("{raw}/");
+        // Built from the trimmed path: a raw `//host/x` would point the browser at another host.
+        let location = format!("/{}/", raw.trim_start_matches('/'));
         return (
             StatusCode::MOVED_PERMANENTLY,
             [(header::LOCATION, location)],

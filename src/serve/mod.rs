@@ -169,7 +169,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
 /// Binds `port`, or the next free port among the following twenty, saying so.
 fn bind(addr: IpAddr, port: u16) -> Result<TcpListener, String> {
     let mut last_err = None;
-    for p in port..port.saturating_add(20) {
+    for p in port..=port.saturating_add(19) {
         match TcpListener::bind(SocketAddr::new(addr, p)) {
             Ok(l) => {
                 if p != port {
@@ -192,6 +192,12 @@ fn bind(addr: IpAddr, port: u16) -> Result<TcpListener, String> {
 /// reacting to them would rebuild in a loop as the build reads the files.
 fn is_change(kind: &EventKind) -> bool {
     !matches!(kind, EventKind::Access(_) | EventKind::Other)
+}
+
+/// Only content/ and themes/ hold sources (the shallow watch of the study folder
+/// also reports its other files, such as output/ written by a parallel build).
+fn is_watched_source(study_dir: &Path, path: &Path) -> bool {
+    path.starts_with(study_dir.join("content")) || path.starts_with(study_dir.join("themes"))
 }
 
 /// Files whose changes matter: sources, not editor droppings.
@@ -239,6 +245,75 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let url = format!("http://{addr}/");
+    // Watch sources; rebuild on a thread of its own so the server never waits on a build.
+    let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
+    let watched_dir = study_dir.clone();
+    let mut debouncer = new_debouncer(
+        // Editors finish a save within a few milliseconds; every millisecond here is latency.
+        Duration::from_millis(10),
+        None,
+        move |res: DebounceEventResult| {
+            if let Ok(events) = res {
+                let paths: Vec<PathBuf> = events
+                    .iter()
+                    .filter(|e| is_change(&e.kind))
+                    .flat_map(|e| e.paths.iter().cloned())
+                    .filter(|p| is_source_path(p) && is_watched_source(&watched_dir, p))
+                    .collect();
+                if !paths.is_empty() {
+                    let _ = tx.send(paths);
+                }
+            }
+        },
+    )
+    .map_err(|e| format!("cannot watch files: {e}"))?;
+    // The study folder itself is watched shallowly, to notice themes/ appearing.
+    debouncer
+        .watch(&study_dir, RecursiveMode::NonRecursive)
+        .map_err(|e| format!("cannot watch {}: {e}", study_dir.display()))?;
+    for dir in ["content", "themes"] {
+        let d = study_dir.join(dir);
+        if d.is_dir() {
+            debouncer
+                .watch(&d, RecursiveMode::Recursive)
+                .map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
+        }
+    }
+    let debouncer = Arc::new(std::sync::Mutex::new(debouncer));
+    let watcher = debouncer.clone();
+    let mut themes_watched = study_dir.join("themes").is_dir();
+    let rebuild_app = app.clone();
+    let dir_for_thread = study_dir.clone();
+    std::thread::spawn(move || {
+        while let Ok(first) = rx.recv() {
+            let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
+            // A burst (git checkout) arrives as several batches: take them all.
+            while let Ok(more) = rx.try_recv() {
+                paths.extend(more);
+            }
+            let themes = dir_for_thread.join("themes");
+            if !themes_watched && themes.is_dir() {
+                if let Ok(mut w) = watcher.lock() {
+                    themes_watched = w.watch(&themes, RecursiveMode::Recursive).is_ok();
+                }
+                // Files written before the watch began were not reported: read them all.
+                session.mark_dirty(
+                    walkdir::WalkDir::new(&themes)
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.into_path()),
+                );
+            }
+            let what = describe_changes(&dir_for_thread, &paths);
+            session.mark_dirty(paths.iter().cloned());
+            let report = rebuild(&mut session, &rebuild_app, &what);
+            println!("{}", report.line);
+            for e in report.event {
+                let _ = rebuild_app.events.send(e);
+            }
+        }
+    });
+
     if !opts.bind.is_loopback() {
         println!(
             "warning: serving on {} makes your drafts visible to other machines on the network",
@@ -257,54 +332,6 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     if opts.open {
         open_browser(&url);
     }
-
-    // Watch sources; rebuild on a thread of its own so the server never waits on a build.
-    let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
-    let mut debouncer = new_debouncer(
-        // Editors finish a save within a few milliseconds; every millisecond here is latency.
-        Duration::from_millis(10),
-        None,
-        move |res: DebounceEventResult| {
-            if let Ok(events) = res {
-                let paths: Vec<PathBuf> = events
-                    .iter()
-                    .filter(|e| is_change(&e.kind))
-                    .flat_map(|e| e.paths.iter().cloned())
-                    .filter(|p| is_source_path(p))
-                    .collect();
-                if !paths.is_empty() {
-                    let _ = tx.send(paths);
-                }
-            }
-        },
-    )
-    .map_err(|e| format!("cannot watch files: {e}"))?;
-    for dir in ["content", "themes"] {
-        let d = study_dir.join(dir);
-        if d.is_dir() {
-            debouncer
-                .watch(&d, RecursiveMode::Recursive)
-                .map_err(|e| format!("cannot watch {}: {e}", d.display()))?;
-        }
-    }
-    let rebuild_app = app.clone();
-    let dir_for_thread = study_dir.clone();
-    std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
-            let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
-            // A burst (git checkout) arrives as several batches: take them all.
-            while let Ok(more) = rx.try_recv() {
-                paths.extend(more);
-            }
-            let what = describe_changes(&dir_for_thread, &paths);
-            session.mark_dirty(paths.iter().cloned());
-            let report = rebuild(&mut session, &rebuild_app, &what);
-            println!("{}", report.line);
-            for e in report.event {
-                let _ = rebuild_app.events.send(e);
-            }
-        }
-    });
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod facts;
+pub mod server;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
