@@ -12,5 +12,6 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod privacy;
 pub mod render;
 pub mod serve;

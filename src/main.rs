@@ -121,6 +121,9 @@ fn main() -> ExitCode {
         Command::Check { study_dir, drafts } => {
             let outcome = pipeline::check(&study_dir, drafts);
             print_diagnostics(&outcome);
+            if let Some(report) = &outcome.privacy {
+                println!("{report}\n");
+            }
             match &outcome.summary {
                 Some(s) => {
                     let warnings = outcome.diagnostics.len();

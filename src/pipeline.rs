@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::model::{ModelOptions, Study};
 use crate::render::{self, Rendered};
-use crate::{load, model, output};
+use crate::{load, model, output, privacy};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -49,6 +49,8 @@ pub struct Summary {
     pub quotes: usize,
     /// Draft quotes left out.
     pub draft_quotes_left_out: usize,
+    /// Quotes withheld because their participant withdrew.
+    pub withdrawn_quotes: usize,
     /// Wall time of the run.
     pub elapsed: Duration,
 }
@@ -65,6 +67,7 @@ impl Summary {
             findings: study.findings.len(),
             quotes: study.quotes.len(),
             draft_quotes_left_out: study.draft_quotes_left_out,
+            withdrawn_quotes: study.withdrawn_quotes,
             elapsed: started.elapsed(),
         }
     }
@@ -79,6 +82,12 @@ impl Summary {
             plural(self.groups, "group"),
             plural(self.quotes, "quote"),
         );
+        if self.withdrawn_quotes > 0 {
+            s.push_str(&format!(
+                " ({} withheld: withdrawn participants)",
+                self.withdrawn_quotes
+            ));
+        }
         if self.draft_quotes_left_out > 0 {
             s.push_str(&format!(
                 " ({} left out as drafts)",
@@ -105,6 +114,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Present when the run succeeded.
     pub summary: Option<Summary>,
+    /// What the privacy guard did (when the study could be read).
+    pub privacy: Option<privacy::Report>,
 }
 
 /// A study rendered again and again as it is edited: each run re-parses only the
@@ -117,6 +128,8 @@ pub struct Session {
     renderer: render::Renderer,
     /// Hash of the site theme's templates the renderer's cache was filled with.
     templates: Option<u64>,
+    /// What the privacy guard did in the last run.
+    privacy_report: Option<privacy::Report>,
 }
 
 impl Session {
@@ -128,7 +141,13 @@ impl Session {
             load_cache: load::LoadCache::default(),
             renderer: render::Renderer::new(),
             templates: None,
+            privacy_report: None,
         }
+    }
+
+    /// What the privacy guard found in the last run.
+    pub fn privacy_report(&self) -> Option<&privacy::Report> {
+        self.privacy_report.as_ref()
     }
 
     /// Makes the next run read these files again even if they look unchanged.
@@ -152,6 +171,11 @@ impl Session {
             diags,
         );
         timing("model", t);
+        let t = Instant::now();
+        let (privacy_diags, report) = privacy::check(&study);
+        diags.extend(privacy_diags);
+        self.privacy_report = Some(report);
+        timing("privacy", t);
         let mut theme = match render::load_site_theme(&self.study_dir, &study) {
             Ok(t) => t,
             Err(errors) => {
@@ -204,6 +228,7 @@ pub fn build(opts: &BuildOptions) -> Outcome {
         return Outcome {
             diagnostics: diags.sorted(),
             summary: None,
+            privacy: None,
         };
     };
     let out = opts.output_dir();
@@ -216,11 +241,13 @@ pub fn build(opts: &BuildOptions) -> Outcome {
         return Outcome {
             diagnostics: diags.sorted(),
             summary: None,
+            privacy: None,
         };
     }
     Outcome {
         diagnostics: diags.sorted(),
         summary: Some(Summary::new(&study, &rendered, started)),
+        privacy: None,
     }
 }
 
@@ -228,9 +255,11 @@ pub fn build(opts: &BuildOptions) -> Outcome {
 pub fn check(study_dir: &Path, drafts: bool) -> Outcome {
     let started = Instant::now();
     let mut diags = Diagnostics::new();
-    let result = render_study(study_dir, drafts, &mut diags);
+    let mut session = Session::new(study_dir, drafts);
+    let result = session.run(&mut diags);
     Outcome {
         diagnostics: diags.sorted(),
         summary: result.map(|(study, rendered)| Summary::new(&study, &rendered, started)),
+        privacy: session.privacy_report().cloned(),
     }
 }

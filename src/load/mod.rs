@@ -99,6 +99,25 @@ pub struct StudyRecord {
     pub notice: Option<String>,
 }
 
+/// `content/privacy.yaml`: what must never be published.
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyRecord {
+    /// The file.
+    pub file: Option<FileId>,
+    /// Real names, places, employers: any of them in published text is an error.
+    pub identifiers: Vec<Spanned<String>>,
+    /// Participant codes whose quotes are withheld everywhere.
+    pub withdrawn: Vec<Spanned<String>>,
+    /// Smallest count of distinct participants that may be published.
+    pub min_cell_participants: Option<Spanned<u32>>,
+    /// `warn`, `error` or `suppress`, for counts below the threshold.
+    pub small_cells: Option<Spanned<String>>,
+    /// Checks silenced per quote id, after review.
+    pub allow: Vec<(Spanned<String>, Vec<String>)>,
+    /// `warn` to flag capitalised names found in one quote only.
+    pub names: Option<Spanned<String>>,
+}
+
 /// An author in `study.yaml`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -221,6 +240,8 @@ pub struct Sources {
     pub study: Option<StudyRecord>,
     /// `index.md`.
     pub home: Option<PageRecord>,
+    /// `privacy.yaml`, read but never published.
+    pub privacy: Option<PrivacyRecord>,
     /// Theme, site, group and finding pages, in path order.
     pub pages: Vec<PageRecord>,
     /// Quotes, in path order then file order.
@@ -234,6 +255,7 @@ pub struct Sources {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FileRole {
     Study,
+    Privacy,
     Page(PageKind),
     Quotes,
 }
@@ -248,6 +270,7 @@ fn role_of(rel_in_content: &Path) -> Option<FileRole> {
         .unwrap_or("");
     match (first, nested, ext) {
         ("study.yaml", false, _) => Some(FileRole::Study),
+        ("privacy.yaml", false, _) => Some(FileRole::Privacy),
         ("index.md", false, _) => Some(FileRole::Page(PageKind::Home)),
         ("themes", true, "md") => Some(FileRole::Page(PageKind::Theme)),
         ("sites", true, "md") => Some(FileRole::Page(PageKind::Site)),
@@ -270,8 +293,8 @@ fn is_ignored_name(name: &str) -> bool {
 }
 
 /// Files that belong to the study but are read by other parts of thematic.
-fn is_reserved(rel_in_content: &Path) -> bool {
-    rel_in_content == Path::new("privacy.yaml")
+fn is_reserved(_rel_in_content: &Path) -> bool {
+    false
 }
 
 /// What a previous load parsed, so that the next load re-parses only files whose
@@ -429,6 +452,7 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             let mut d = Diagnostics::new();
             let p = match role {
                 FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
+                FileRole::Privacy => Parsed::Privacy(parse_privacy(map, id, &mut d)),
                 FileRole::Page(kind) => match parse_page(map, id, kind, &mut d) {
                     Some(p) => Parsed::Page(p),
                     None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
@@ -447,6 +471,7 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
         cache.parsed.insert(id, (hash, p.clone(), d));
         match p {
             Parsed::Study(s) => sources.study = s,
+            Parsed::Privacy(p) => sources.privacy = p,
             Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
             Parsed::Page(page) => sources.pages.push(page),
             Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
@@ -473,6 +498,7 @@ fn text_hash(text: &str, role: FileRole) -> u64 {
 #[derive(Clone)]
 enum Parsed {
     Study(Option<StudyRecord>),
+    Privacy(Option<PrivacyRecord>),
     Page(PageRecord),
     Broken(&'static str, String),
     Quotes(Vec<QuoteRecord>, Vec<String>),
@@ -555,6 +581,108 @@ fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option
     };
     r.finish();
     Some(study)
+}
+
+const PRIVACY_FIELDS: &[&str] = &[
+    "identifiers",
+    "withdrawn",
+    "min_cell_participants",
+    "small_cells",
+    "allow",
+    "names",
+];
+
+/// One entry of a YAML list, with the line it is written on when the list is in block style.
+fn list_items(
+    idx: &LineIndex,
+    key: &str,
+    values: Vec<String>,
+    fallback: Loc,
+) -> Vec<Spanned<String>> {
+    let lines = idx
+        .child(idx.root(), key)
+        .map(|b| idx.item_positions(b))
+        .unwrap_or_default();
+    let lines = if lines.len() == values.len() {
+        lines
+    } else {
+        Vec::new()
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| Spanned {
+            value,
+            loc: lines.get(i).map_or(fallback, |pos| Loc {
+                file: fallback.file,
+                pos: *pos,
+            }),
+        })
+        .collect()
+}
+
+fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<PrivacyRecord> {
+    let text = &map.get(file).text;
+    let value = yaml::parse(map, file, text, 1, diags)?;
+    let idx = LineIndex::new(text, 1);
+    let keys = idx.keys(idx.root());
+    let mut r = Record::new(
+        map,
+        file,
+        Position::line(1),
+        value,
+        keys,
+        PRIVACY_FIELDS,
+        "privacy file",
+        diags,
+    )?;
+    let ids_loc = r.loc_of("identifiers");
+    let identifiers = r
+        .text_list("identifiers")
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let wd_loc = r.loc_of("withdrawn");
+    let withdrawn = r
+        .text_list("withdrawn")
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let k_loc = r.loc_of("min_cell_participants");
+    let min = r
+        .get::<u32>("min_cell_participants", "a whole number")
+        .map(|v| Spanned {
+            value: v,
+            loc: k_loc,
+        });
+    let small_cells = r.text("small_cells");
+    let allow_loc = r.loc_of("allow");
+    let allow = r
+        .get::<std::collections::BTreeMap<String, Vec<String>>>(
+            "allow",
+            "a mapping of quote ids to lists of checks, such as `{ug-07: [email]}`",
+        )
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                Spanned {
+                    value: k,
+                    loc: allow_loc,
+                },
+                v,
+            )
+        })
+        .collect();
+    let names = r.text("names");
+    r.finish();
+    Some(PrivacyRecord {
+        file: Some(file),
+        identifiers: list_items(&idx, "identifiers", identifiers, ids_loc),
+        withdrawn: list_items(&idx, "withdrawn", withdrawn, wd_loc),
+        min_cell_participants: min,
+        small_cells,
+        allow,
+        names,
+    })
 }
 
 fn file_stem(rel: &str) -> String {

@@ -142,6 +142,14 @@ impl LineIndex {
         })
     }
 
+    /// The position of each item of the first block sequence inside `b`.
+    pub fn item_positions(&self, b: Block) -> Vec<Position> {
+        self.items(b)
+            .into_iter()
+            .map(|i| self.pos(i.start, self.lines[i.start].item_content))
+            .collect()
+    }
+
     /// The items of the first block sequence inside `b`, each as a block whose keys are the item's.
     pub fn items(&self, b: Block) -> Vec<Block> {
         let end = b.end.min(self.lines.len());

@@ -203,6 +203,8 @@ pub struct Quote {
     pub draft: bool,
     /// Where it was written.
     pub loc: Loc,
+    /// Where its `text` is written.
+    pub text_loc: Loc,
 }
 
 /// Index of a theme in [`Study::themes`].
@@ -215,12 +217,86 @@ pub type GroupIx = usize;
 pub type QuoteIx = usize;
 
 /// Quotes and distinct participants behind a set of quotes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Count {
     /// Number of quotes.
     pub quotes: usize,
     /// Number of distinct participants.
     pub participants: usize,
+    /// Counts of participants from 1 up to this (exclusive) are published as `<k`
+    /// (privacy.yaml's `small_cells: suppress`); 0 publishes every number.
+    pub hide_below: u32,
+}
+
+impl Count {
+    /// True when the participant count is published as `<k`, not as a number.
+    pub fn is_hidden(&self) -> bool {
+        self.participants > 0 && (self.participants as u32) < self.hide_below
+    }
+}
+
+/// What templates see: `participants` is a number, or the text `<k` for small cells
+/// when they are suppressed; `participants_label` is ready to print.
+impl serde::Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Count", 4)?;
+        st.serialize_field("quotes", &self.quotes)?;
+        if self.is_hidden() {
+            let shown = format!("<{}", self.hide_below);
+            st.serialize_field("participants", &shown)?;
+            st.serialize_field(
+                "participants_label",
+                &format!("fewer than {} participants", self.hide_below),
+            )?;
+        } else {
+            st.serialize_field("participants", &self.participants)?;
+            let label = if self.participants == 1 {
+                "1 participant".to_string()
+            } else {
+                format!("{} participants", self.participants)
+            };
+            st.serialize_field("participants_label", &label)?;
+        }
+        st.serialize_field("hidden", &self.is_hidden())?;
+        st.end()
+    }
+}
+
+/// The pattern checks of the privacy guard, by the names `allow:` uses.
+pub const PATTERN_CHECKS: &[&str] = &["email", "phone", "url", "date", "digits", "names"];
+
+/// What to do with published counts of fewer than k distinct participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SmallCells {
+    /// Report them as warnings.
+    #[default]
+    Warn,
+    /// Fail the build.
+    Error,
+    /// Publish `<k` instead of the number.
+    Suppress,
+}
+
+/// The privacy policy from `content/privacy.yaml` (never published).
+#[derive(Debug, Clone, Default)]
+pub struct Privacy {
+    /// Where it was read from.
+    pub file: Option<FileId>,
+    /// Denylisted identifiers, with where each is written (its rule number is its index + 1).
+    pub identifiers: Vec<(String, Loc)>,
+    /// Withdrawn participant codes, as written.
+    pub withdrawn: Vec<(String, Loc)>,
+    /// The k threshold for participant counts.
+    pub min_cell_participants: Option<u32>,
+    /// How small counts are handled.
+    pub small_cells: SmallCells,
+    /// Where `small_cells` (or the threshold) is written.
+    pub small_cells_loc: Option<Loc>,
+    /// Checks silenced per quote id.
+    pub allow: HashMap<String, (Vec<String>, Loc)>,
+    /// Flag capitalised names that appear in one quote only.
+    pub names: bool,
 }
 
 /// What a reference in Markdown points at.
@@ -286,6 +362,8 @@ pub struct Index {
     pub group_quotes: Vec<Vec<QuoteIx>>,
     /// Ids that exist in the sources but are drafts left out of this build.
     pub withheld: HashSet<(RefKind, String)>,
+    /// Ids of quotes withheld because their participant withdrew consent.
+    pub withdrawn: HashSet<String>,
     /// Ids of records left out because they have errors (already reported):
     /// references to them are not reported a second time.
     pub invalid: HashSet<(RefKind, String)>,
@@ -296,6 +374,8 @@ pub struct Index {
 pub struct Study {
     /// Metadata.
     pub meta: Meta,
+    /// `content/study.yaml`.
+    pub study_file: Option<FileId>,
     /// Where `site_theme` was written, for errors about the site theme.
     pub site_theme_loc: Option<Loc>,
     /// Home narrative.
@@ -314,6 +394,10 @@ pub struct Study {
     pub index: Index,
     /// Number of draft quotes left out of this build.
     pub draft_quotes_left_out: usize,
+    /// Number of quotes withheld because their participant withdrew.
+    pub withdrawn_quotes: usize,
+    /// The privacy policy.
+    pub privacy: Privacy,
     /// The source files, for diagnostics while rendering.
     pub sources: SourceMap,
 }
@@ -347,6 +431,10 @@ impl Study {
             Count {
                 quotes: quotes.len(),
                 participants,
+                hide_below: match self.privacy.small_cells {
+                    SmallCells::Suppress => self.privacy.min_cell_participants.unwrap_or(0),
+                    _ => 0,
+                },
             }
         })
     }

@@ -79,6 +79,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
         pages,
         quotes,
         broken,
+        privacy,
     } = sources;
     let invalid: HashSet<(RefKind, String)> = broken
         .into_iter()
@@ -89,6 +90,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
         diags,
         invalid,
     };
+    let study_file = study.as_ref().and_then(|s| s.file);
     let (meta, site_theme_loc) = v.meta(study.unwrap_or_default());
 
     // Pages by kind, with ids checked and duplicates reported.
@@ -148,6 +150,8 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
             .collect(),
         ..Index::default()
     };
+    let privacy = v.privacy(privacy.unwrap_or_default());
+    let (quotes, withdrawn_quotes) = v.withdraw(quotes, &privacy, &mut index);
     let (quotes, draft_quotes_left_out) = v.quotes(quotes, opts, &index, &mut withheld);
     index.quote_by_id = quotes
         .iter()
@@ -168,6 +172,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
 
     let mut study = Study {
         meta,
+        study_file,
         site_theme_loc,
         home,
         themes,
@@ -177,6 +182,8 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
         quotes,
         index,
         draft_quotes_left_out,
+        withdrawn_quotes,
+        privacy,
         sources: SourceMap::default(),
     };
     fill_quote_indexes(&mut study);
@@ -690,9 +697,136 @@ impl Validator<'_> {
                 context: r.context,
                 draft: r.draft,
                 loc: r.loc,
+                text_loc: r.text_loc,
             });
         }
         (out, left_out)
+    }
+
+    /// Checks privacy.yaml's values and turns them into the policy.
+    fn privacy(&mut self, p: crate::load::PrivacyRecord) -> Privacy {
+        let small_cells = match p.small_cells.as_ref().map(|s| s.value.as_str()) {
+            None | Some("warn") => SmallCells::Warn,
+            Some("error") => SmallCells::Error,
+            Some("suppress") => SmallCells::Suppress,
+            Some(other) => {
+                let loc = p.small_cells.as_ref().map(|s| s.loc).expect("present");
+                let d = self
+                    .map
+                    .error(loc, format!("unknown `small_cells` value `{other}`"))
+                    .with_hint("use one of: warn, error, suppress");
+                self.diags.push(d);
+                SmallCells::Warn
+            }
+        };
+        if p.small_cells.is_some() && p.min_cell_participants.is_none() {
+            let loc = p.small_cells.as_ref().map(|s| s.loc).expect("present");
+            let d = self
+                .map
+                .warning(
+                    loc,
+                    "`small_cells` has no effect without `min_cell_participants`",
+                )
+                .with_hint("add `min_cell_participants: 3` (or your threshold)");
+            self.diags.push(d);
+        }
+        let names = match p.names.as_ref().map(|n| n.value.as_str()) {
+            None | Some("off") => false,
+            Some("warn") => true,
+            Some(other) => {
+                let loc = p.names.as_ref().map(|s| s.loc).expect("present");
+                let d = self
+                    .map
+                    .error(loc, format!("unknown `names` value `{other}`"))
+                    .with_hint("use `warn` to flag names found in one quote only, or `off`");
+                self.diags.push(d);
+                false
+            }
+        };
+        for id in &p.identifiers {
+            if id.value.trim().is_empty() {
+                self.diags.push(
+                    self.map
+                        .error(id.loc, "an empty identifier matches nothing"),
+                );
+            }
+        }
+        let mut allow = HashMap::new();
+        for (quote, checks) in p.allow {
+            for c in &checks {
+                if !crate::model::PATTERN_CHECKS.contains(&c.as_str()) {
+                    let d = self
+                        .map
+                        .error(
+                            quote.loc,
+                            format!("unknown check `{c}` in `allow` for quote `{}`", quote.value),
+                        )
+                        .with_hint(format!(
+                            "checks that can be allowed: {}",
+                            crate::model::PATTERN_CHECKS.join(", ")
+                        ));
+                    self.diags.push(d);
+                }
+            }
+            allow.insert(quote.value, (checks, quote.loc));
+        }
+        Privacy {
+            file: p.file,
+            identifiers: p
+                .identifiers
+                .into_iter()
+                .map(|s| (s.value, s.loc))
+                .collect(),
+            withdrawn: p.withdrawn.into_iter().map(|s| (s.value, s.loc)).collect(),
+            small_cells_loc: p
+                .small_cells
+                .map(|s| s.loc)
+                .or(p.min_cell_participants.as_ref().map(|m| m.loc)),
+            min_cell_participants: p.min_cell_participants.map(|m| m.value),
+            small_cells,
+            allow,
+            names,
+        }
+    }
+
+    /// Takes out the quotes of withdrawn participants, before anything else sees them.
+    fn withdraw(
+        &mut self,
+        quotes: Vec<QuoteRecord>,
+        privacy: &Privacy,
+        index: &mut Index,
+    ) -> (Vec<QuoteRecord>, usize) {
+        if privacy.withdrawn.is_empty() {
+            return (quotes, 0);
+        }
+        let codes: HashMap<String, Loc> = privacy
+            .withdrawn
+            .iter()
+            .map(|(c, l)| (c.trim().to_lowercase(), *l))
+            .collect();
+        let mut matched: HashSet<String> = HashSet::new();
+        let mut kept = Vec::with_capacity(quotes.len());
+        let mut withheld = 0;
+        for q in quotes {
+            let code = q.participant.value.trim().to_lowercase();
+            if codes.contains_key(&code) {
+                matched.insert(code);
+                index.withdrawn.insert(q.id.value.clone());
+                withheld += 1;
+            } else {
+                kept.push(q);
+            }
+        }
+        for (code, loc) in &privacy.withdrawn {
+            if !matched.contains(&code.trim().to_lowercase()) {
+                let d = self
+                    .map
+                    .warning(*loc, format!("withdrawn participant `{code}` has no quotes: is the code mistyped?"))
+                    .with_hint("participant codes are compared ignoring case; check the `participant:` of the quotes");
+                self.diags.push(d);
+            }
+        }
+        (kept, withheld)
     }
 
     fn resolve(

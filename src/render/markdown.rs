@@ -59,6 +59,8 @@ enum Target {
     Withheld,
     /// The target has errors of its own, already reported.
     Silent,
+    /// A quote of a participant who withdrew: never published, never linked.
+    Withdrawn,
     Broken(String, Option<String>),
 }
 
@@ -151,6 +153,15 @@ pub fn render(
                         );
                 }
                 Some(Target::Silent) => dropped_links.push(true),
+                Some(Target::Withdrawn) => {
+                    dropped_links.push(true);
+                    diags.push(
+                        study
+                            .sources
+                            .warning(loc_at(range.start), format!("`{dest_url}` is a quote of a withdrawn participant: the link is shown as plain text"))
+                            .with_hint("remove the link; the quote is withheld everywhere"),
+                    );
+                }
                 Some(Target::Broken(msg, hint)) => {
                     dropped_links.push(true);
                     diags.push(
@@ -195,6 +206,12 @@ pub fn render(
                                 Err(e) => diags.push(e),
                             }
                         }
+                        None if study.index.withdrawn.contains(qid) => diags.push(
+                            study
+                                .sources
+                                .warning(loc, format!("quote `{qid}` belongs to a withdrawn participant: it is not embedded"))
+                                .with_hint("remove the embed; the quote is withheld everywhere"),
+                        ),
                         None if study
                             .index
                             .invalid
@@ -425,6 +442,9 @@ fn resolve(study: &Study, dest: &str) -> Option<Target> {
         }
         if ix.withheld.contains(&(kind, id.to_string())) {
             return Err(Target::Withheld);
+        }
+        if kind == RefKind::Quote && ix.withdrawn.contains(id) {
+            return Err(Target::Withdrawn);
         }
         if ix.invalid.contains(&(kind, id.to_string())) {
             return Err(Target::Silent);

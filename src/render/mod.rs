@@ -502,6 +502,7 @@ fn set_globals(study: &Study, theme: &mut SiteTheme) {
         meta: &study.meta,
         quote_count: study.quotes.len(),
         participants_quoted: study.count(&all).participants,
+        hide_below: study.count(&[]).hide_below,
     };
     let g = theme.tera.global_context();
     g.insert("study", &study_view);

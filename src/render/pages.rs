@@ -564,7 +564,12 @@ fn matrix(study: &Study) -> Matrix {
     }
     for r in &mut rows {
         for c in &mut r.cells {
-            c.heat = heat(c.count.participants, max);
+            // A suppressed small count must not show its size through its shade either.
+            c.heat = if c.count.is_hidden() {
+                1
+            } else {
+                heat(c.count.participants, max)
+            };
         }
     }
     Matrix {

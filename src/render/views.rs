@@ -97,6 +97,8 @@ pub struct StudyView<'a> {
     pub quote_count: usize,
     /// Number of distinct participants quoted.
     pub participants_quoted: usize,
+    /// Participant counts below this are shown as `<k` (0: all are shown).
+    pub hide_below: u32,
 }
 
 /// A reference from a quote to a site, group or theme.

@@ -1,0 +1,672 @@
+//! The privacy guard: checks the published study against `content/privacy.yaml`.
+//!
+//! It runs on the validated [`Study`] (so withdrawn participants are already
+//! gone, and only what will be published is checked) and before rendering.
+//! Denylisted identifiers are errors; patterns that often identify someone
+//! (e-mail addresses, phone numbers, URLs, full dates, long digit runs, and on
+//! request names found in one quote only) are warnings; counts of fewer than k
+//! participants are handled as `small_cells` says. Messages never print an
+//! identifier in full: CI logs are shared.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::diagnostics::{Diagnostic, Position};
+use crate::load::Loc;
+use crate::model::{Count, Doc, SmallCells, Study};
+
+/// What the guard did, for `thematic check`'s privacy report.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The policy file, if there is one.
+    pub policy_file: Option<String>,
+    /// One line per rule that ran.
+    pub rules: Vec<String>,
+    /// Number of diagnostics per file.
+    pub findings: BTreeMap<String, usize>,
+    /// Published participant counts below k.
+    pub small_cells: usize,
+    /// Quotes withheld because their participant withdrew.
+    pub withheld_quotes: usize,
+    /// Withdrawn participants.
+    pub withdrawn_participants: usize,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "Privacy report ({})",
+            self.policy_file
+                .as_deref()
+                .unwrap_or("no content/privacy.yaml: pattern checks only")
+        )?;
+        for r in &self.rules {
+            writeln!(f, "  rule: {r}")?;
+        }
+        writeln!(
+            f,
+            "  withheld: {} of {} withdrawn",
+            crate::pipeline::plural(self.withheld_quotes, "quote"),
+            crate::pipeline::plural(self.withdrawn_participants, "participant")
+        )?;
+        writeln!(f, "  participant counts below k: {}", self.small_cells)?;
+        if self.findings.is_empty() {
+            write!(f, "  findings: none")
+        } else {
+            write!(f, "  findings:")?;
+            for (file, n) in &self.findings {
+                write!(f, "\n    {file}: {n}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Text lowercased, NFKC-normalised, whitespace runs as one space; with the byte
+/// offset in the original text of each byte of the result.
+fn normalise(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len());
+    let mut last_space = true;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                offsets.push(i);
+                last_space = true;
+            }
+            continue;
+        }
+        last_space = false;
+        for n in c.nfkc().flat_map(char::to_lowercase) {
+            let before = out.len();
+            out.push(n);
+            offsets.extend(std::iter::repeat_n(i, out.len() - before));
+        }
+    }
+    (out, offsets)
+}
+
+/// `J***n`: enough to find it in privacy.yaml, too little to read it in a log.
+pub fn mask(s: &str) -> String {
+    let chars: Vec<char> = s.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 | 2 => "*".repeat(chars.len()),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// A place to report a finding in a published text.
+#[derive(Clone, Copy)]
+enum Where<'a> {
+    /// A quote field: reported at the field's line.
+    Quote { loc: Loc, quote: &'a str },
+    /// A Markdown body: reported at the line of the match.
+    Doc(&'a Doc),
+    /// A front-matter or study.yaml field: reported at the first line holding the text.
+    Field(Loc),
+}
+
+struct Guard<'a> {
+    study: &'a Study,
+    identifiers: Option<AhoCorasick>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Guard<'_> {
+    fn loc_in(&self, place: Where<'_>, text: &str, offset: usize) -> Loc {
+        match place {
+            Where::Quote { loc, .. } => loc,
+            Where::Doc(doc) => {
+                let before = &text[..offset.min(text.len())];
+                Loc {
+                    file: doc.file,
+                    pos: Position::line(doc.body_line + before.matches('\n').count() as u32),
+                }
+            }
+            Where::Field(loc) => {
+                // The field's text is on one of the file's lines: find the one that holds its start.
+                let src = &self.study.sources.get(loc.file).text;
+                let needle: String = text[offset..].chars().take(12).collect();
+                let line = src
+                    .lines()
+                    .position(|l| l.contains(needle.trim()))
+                    .map_or(loc.pos.line, |i| i as u32 + 1);
+                Loc {
+                    file: loc.file,
+                    pos: Position::line(line),
+                }
+            }
+        }
+    }
+
+    fn identifiers_in(&mut self, place: Where<'_>, text: &str) {
+        let Some(ac) = &self.identifiers else { return };
+        let (norm, offsets) = normalise(text);
+        let mut found = Vec::new();
+        for m in ac.find_iter(&norm) {
+            let before_ok = norm[..m.start()]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_word_char(c));
+            let after_ok = norm[m.end()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !is_word_char(c));
+            if before_ok && after_ok {
+                found.push((
+                    m.pattern().as_usize(),
+                    offsets.get(m.start()).copied().unwrap_or(0),
+                ));
+            }
+        }
+        for (rule, offset) in found {
+            let (identifier, rule_loc) = &self.study.privacy.identifiers[rule];
+            let loc = self.loc_in(place, text, offset);
+            let rule_at = self.study.sources.get(rule_loc.file).rel.clone();
+            let what = match place {
+                Where::Quote { quote, .. } => format!("quote `{quote}` contains"),
+                _ => "published text contains".to_string(),
+            };
+            self.diags.push(
+                self.study
+                    .sources
+                    .error(
+                        loc,
+                        format!(
+                            "{what} denylisted identifier #{} ({}) from {rule_at}:{}",
+                            rule + 1,
+                            mask(identifier),
+                            rule_loc.pos.line
+                        ),
+                    )
+                    .with_hint("remove it or replace it with a neutral description, such as [my peer supporter] or [the clinic]"),
+            );
+        }
+        // The snippet would print the identifier back: keep only the location.
+        for d in &mut self.diags {
+            if d.message.contains("denylisted identifier") {
+                d.source_line = None;
+            }
+        }
+    }
+
+    fn patterns_in(
+        &mut self,
+        loc: Loc,
+        quote: &str,
+        field: &str,
+        text: &str,
+        names: &HashSet<String>,
+    ) {
+        let allowed: &[String] = self
+            .study
+            .privacy
+            .allow
+            .get(quote)
+            .map(|(v, _)| v.as_slice())
+            .unwrap_or(&[]);
+        let mut hits: Vec<(&str, String)> = Vec::new();
+        for (check, found) in find_patterns(text) {
+            if !allowed.iter().any(|a| a == check) {
+                hits.push((check, found));
+            }
+        }
+        if self.study.privacy.names && !allowed.iter().any(|a| a == "names") {
+            for w in capitalised_words(text) {
+                if names.contains(&w) {
+                    hits.push(("names", w));
+                }
+            }
+        }
+        for (check, found) in hits {
+            let what = match check {
+                "email" => "an e-mail address",
+                "phone" => "a phone number",
+                "url" => "a web address",
+                "date" => "a full date",
+                "digits" => "a long number (an ID?)",
+                _ => "a name found in no other quote",
+            };
+            self.diags.push(
+                self.study
+                    .sources
+                    .warning(loc, format!("quote `{quote}` {field} contains {what}: {}", mask(&found)))
+                    .with_hint(format!(
+                        "remove or anonymise it; if it is safe to publish, add `{quote}: [{check}]` under `allow:` in content/privacy.yaml"
+                    )),
+            );
+        }
+    }
+}
+
+/// Finds the patterns that often identify someone: (check name, matched text).
+pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for t in &tokens {
+        let t = t.trim_matches(|c: char| {
+            matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '"' | '\'' | '<' | '>'
+            )
+        });
+        let lower = t.to_lowercase();
+        if let Some((user, domain)) = t.split_once('@') {
+            if !user.is_empty() && domain.contains('.') && !domain.ends_with('.') {
+                out.push(("email", t.to_string()));
+                continue;
+            }
+        }
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+        {
+            out.push(("url", t.to_string()));
+            continue;
+        }
+        if is_numeric_date(t) {
+            out.push(("date", t.to_string()));
+        }
+    }
+    // Month-name dates: "12 March 1985", "March 12, 1985".
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let words: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            t.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .collect();
+    for i in 0..words.len() {
+        if !MONTHS.contains(&words[i].as_str()) {
+            continue;
+        }
+        let is_day =
+            |w: &str| w.len() <= 2 && w.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+        let is_year =
+            |w: &str| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y));
+        let before = i.checked_sub(1).map(|j| words[j].as_str()).unwrap_or("");
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let after = words.get(i + 2).map(String::as_str).unwrap_or("");
+        if (is_day(before) && is_year(next)) || (is_day(next) && is_year(after)) {
+            out.push((
+                "date",
+                tokens[i.saturating_sub(1)..(i + 3).min(tokens.len())].join(" "),
+            ));
+        }
+    }
+    // Digit runs: a phone number (8+ digits with separators) or an ID (6+ digits in a row).
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            let start = i;
+            let mut digits = 0;
+            let mut longest_run = 0;
+            let mut run = 0;
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || matches!(chars[j], ' ' | '-' | '(' | ')' | '+' | '.' | '/'))
+            {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                    run += 1;
+                    longest_run = longest_run.max(run);
+                } else {
+                    run = 0;
+                    // A separator followed by a non-digit ends the number.
+                    if !chars
+                        .get(j + 1)
+                        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '(' | '+'))
+                    {
+                        break;
+                    }
+                }
+                j += 1;
+            }
+            let found: String = chars[start..j]
+                .iter()
+                .collect::<String>()
+                .trim()
+                .to_string();
+            if !is_numeric_date(&found) {
+                if digits >= 8 && found.chars().any(|c| !c.is_ascii_digit()) {
+                    out.push(("phone", found));
+                } else if longest_run >= 6 {
+                    out.push(("digits", found));
+                }
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `1985-03-12`, `12/03/1985`, `12.03.1985`, `12-03-1985`.
+fn is_numeric_date(t: &str) -> bool {
+    let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let year_first = parts[0].len() == 4 && (1..=12).contains(&n[1]) && (1..=31).contains(&n[2]);
+    let year_last = parts[2].len() == 4 && (1..=31).contains(&n[0]) && (1..=31).contains(&n[1]);
+    year_first || year_last
+}
+
+/// Capitalised words that do not start a sentence (the candidates for names).
+fn capitalised_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for raw in text.split_whitespace() {
+        let w: String = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
+        let starts_upper = w.chars().next().is_some_and(char::is_uppercase);
+        if starts_upper
+            && !sentence_start
+            && w.chars().count() > 1
+            && w.chars().skip(1).all(char::is_lowercase)
+        {
+            out.push(w);
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']) || raw.ends_with(".\"");
+    }
+    out
+}
+
+/// Runs every check on the published study.
+pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
+    let p = &study.privacy;
+    let identifiers = if p.identifiers.is_empty() {
+        None
+    } else {
+        let patterns: Vec<String> = p
+            .identifiers
+            .iter()
+            .map(|(s, _)| normalise(s).0.trim().to_string())
+            .collect();
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok()
+    };
+    let mut g = Guard {
+        study,
+        identifiers,
+        diags: Vec::new(),
+    };
+
+    // Names: capitalised words in exactly one quote, and not in the study's own vocabulary.
+    let mut name_quotes: HashMap<String, usize> = HashMap::new();
+    if p.names {
+        for q in &study.quotes {
+            let words: HashSet<String> = capitalised_words(&q.text).into_iter().collect();
+            for w in words {
+                *name_quotes.entry(w).or_default() += 1;
+            }
+        }
+        let vocabulary: HashSet<String> = study
+            .themes
+            .iter()
+            .map(|t| &t.common.title)
+            .chain(study.sites.iter().map(|s| &s.common.title))
+            .chain(study.sites.iter().filter_map(|s| s.country.as_ref()))
+            .chain(study.groups.iter().map(|g| &g.common.title))
+            .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()).map(str::to_string))
+            .collect();
+        name_quotes.retain(|w, n| *n == 1 && !vocabulary.contains(w));
+    }
+    let single_names: HashSet<String> = name_quotes.into_keys().collect();
+
+    for q in &study.quotes {
+        let place = Where::Quote {
+            loc: q.text_loc,
+            quote: &q.id,
+        };
+        g.identifiers_in(place, &q.text);
+        g.patterns_in(q.text_loc, &q.id, "text", &q.text, &single_names);
+        if let Some(o) = &q.original {
+            g.identifiers_in(
+                Where::Quote {
+                    loc: q.loc,
+                    quote: &q.id,
+                },
+                &o.text,
+            );
+            g.patterns_in(q.loc, &q.id, "original", &o.text, &HashSet::new());
+        }
+        if let Some(c) = &q.context {
+            g.identifiers_in(
+                Where::Quote {
+                    loc: q.loc,
+                    quote: &q.id,
+                },
+                c,
+            );
+            g.patterns_in(q.loc, &q.id, "context", c, &HashSet::new());
+        }
+    }
+    if g.identifiers.is_some() {
+        // Markdown bodies and every front-matter field that is shown.
+        let mut docs: Vec<(&Doc, Vec<&str>)> = Vec::new();
+        if let Some(h) = &study.home {
+            docs.push((&h.doc, h.title.iter().map(String::as_str).collect()));
+        }
+        for t in &study.themes {
+            docs.push((&t.common.doc, fields(&t.common)));
+        }
+        for s in &study.sites {
+            let mut f = fields(&s.common);
+            f.extend(s.country.as_deref());
+            docs.push((&s.common.doc, f));
+        }
+        for x in &study.groups {
+            docs.push((&x.common.doc, fields(&x.common)));
+        }
+        for x in &study.findings {
+            docs.push((&x.common.doc, fields(&x.common)));
+        }
+        for (doc, front) in docs {
+            g.identifiers_in(Where::Doc(doc), &doc.body);
+            let loc = Loc {
+                file: doc.file,
+                pos: Position::line(1),
+            };
+            for text in front {
+                g.identifiers_in(Where::Field(loc), text);
+            }
+        }
+        if let Some(file) = study.study_file {
+            let m = &study.meta;
+            let texts = [
+                &Some(m.title.clone()),
+                &m.subtitle,
+                &m.description,
+                &m.notice,
+            ];
+            for t in texts.into_iter().flatten() {
+                g.identifiers_in(
+                    Where::Field(Loc {
+                        file,
+                        pos: Position::line(1),
+                    }),
+                    t,
+                );
+            }
+        }
+    }
+
+    let small = small_cells(study);
+    if let (Some(k), Some(loc)) = (p.min_cell_participants, p.small_cells_loc) {
+        if small > 0 {
+            let message = format!(
+                "{} of fewer than {k} participants would be published (theme-by-site matrix, site-by-group tables, site and group totals)",
+                crate::pipeline::plural(small, "participant count")
+            );
+            match p.small_cells {
+                SmallCells::Warn => g.diags.push(
+                    study
+                        .sources
+                        .warning(loc, message)
+                        .with_hint("set `small_cells: suppress` to publish them as \"<k\", or `error` to stop the build"),
+                ),
+                SmallCells::Error => g.diags.push(
+                    study
+                        .sources
+                        .error(loc, message)
+                        .with_hint("set `small_cells: suppress` to publish them as \"<k\""),
+                ),
+                SmallCells::Suppress => {}
+            }
+        }
+    }
+
+    let mut report = Report {
+        policy_file: p.file.map(|f| study.sources.get(f).rel.clone()),
+        small_cells: if p.min_cell_participants.is_some() {
+            small
+        } else {
+            0
+        },
+        withheld_quotes: study.withdrawn_quotes,
+        withdrawn_participants: p.withdrawn.len(),
+        ..Report::default()
+    };
+    report
+        .rules
+        .push(format!("denylisted identifiers: {}", p.identifiers.len()));
+    report.rules.push(format!(
+        "patterns in quotes: email, phone, url, date, digits{}",
+        if p.names { ", names" } else { " (names: off)" }
+    ));
+    report.rules.push(match p.min_cell_participants {
+        Some(k) => format!(
+            "participant counts below {k}: {}",
+            match p.small_cells {
+                SmallCells::Warn => "warn",
+                SmallCells::Error => "error",
+                SmallCells::Suppress => "suppress (published as \"<k\")",
+            }
+        ),
+        None => "participant counts: no threshold (set min_cell_participants)".into(),
+    });
+    report
+        .rules
+        .push(format!("withdrawn participants: {}", p.withdrawn.len()));
+    for d in &g.diags {
+        *report.findings.entry(d.file.clone()).or_default() += 1;
+    }
+    (g.diags, report)
+}
+
+fn fields(c: &crate::model::Common) -> Vec<&str> {
+    let mut v = vec![c.title.as_str()];
+    v.extend(c.summary.as_deref());
+    v
+}
+
+/// Published participant counts from 1 to k-1.
+fn small_cells(study: &Study) -> usize {
+    let Some(k) = study.privacy.min_cell_participants else {
+        return 0;
+    };
+    let small = |c: Count| c.participants > 0 && (c.participants as u32) < k;
+    let mut n = 0;
+    for t in 0..study.themes.len() {
+        n += (0..study.sites.len())
+            .filter(|&s| small(study.count(&study.index.theme_site_quotes[t][s])))
+            .count();
+        // Site-by-group cells of the theme's page.
+        let mut cells: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        for &q in &study.index.theme_quotes[t] {
+            let quote = &study.quotes[q];
+            cells.entry((quote.site, quote.group)).or_default().push(q);
+        }
+        n += cells.values().filter(|qs| small(study.count(qs))).count();
+    }
+    n += study
+        .index
+        .site_quotes
+        .iter()
+        .filter(|qs| small(study.count(qs)))
+        .count();
+    n += study
+        .index
+        .group_quotes
+        .iter()
+        .filter(|qs| small(study.count(qs)))
+        .count();
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks(text: &str) -> Vec<&'static str> {
+        find_patterns(text).into_iter().map(|(c, _)| c).collect()
+    }
+
+    #[test]
+    fn finds_identifying_patterns() {
+        assert_eq!(checks("write to mary.n@example.org please"), vec!["email"]);
+        assert_eq!(checks("see https://example.org/x"), vec!["url"]);
+        assert_eq!(checks("call +256 772 123 456 now"), vec!["phone"]);
+        assert_eq!(checks("born 1985-03-12 in"), vec!["date"]);
+        assert_eq!(checks("born on 12 March 1985, she"), vec!["date"]);
+        assert_eq!(checks("my number was 4471023 at the ward"), vec!["digits"]);
+        assert!(checks("I was 24 and had 3 children in 2019").is_empty());
+    }
+
+    #[test]
+    fn normalises_case_width_and_line_breaks() {
+        let (n, offsets) = normalise("Mary\n  NAKATO said");
+        assert_eq!(n, "mary nakato said");
+        assert_eq!(offsets[5], 7);
+        assert_eq!(normalise("ＭＡＲＹ").0, "mary");
+    }
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask("Mary Nakato"), "M*********o");
+        assert_eq!(mask("Al"), "**");
+    }
+
+    #[test]
+    fn names_skip_sentence_starts() {
+        assert_eq!(
+            capitalised_words("Then I met Okello. Later we talked."),
+            vec!["Okello"]
+        );
+    }
+}
