@@ -24,6 +24,7 @@ const FILES: &[(&str, &str)] = starter!(
     "content/findings/summary.md",
     "content/quotes/north.yaml",
     "content/quotes/south.yaml",
+    "content/privacy.yaml",
 );
 
 const GITIGNORE: &str = include_str!("starter/gitignore");

@@ -118,6 +118,15 @@ pub fn render(
                 title,
                 id,
             }) => match resolve(study, dest_url) {
+                None if is_script_url(dest_url) => {
+                    dropped_links.push(true);
+                    diags.push(
+                        study
+                            .sources
+                            .error(loc_at(range.start), "a link to a script (`javascript:`, `vbscript:` or `data:`) is not allowed")
+                            .with_hint("link to a web address or to a page of the study (theme:ID, finding:ID, ...)"),
+                    );
+                }
                 None => {
                     dropped_links.push(false);
                     out.push(Event::Start(Tag::Link {
@@ -333,6 +342,18 @@ pub fn render(
         has_code,
         fragments,
     }
+}
+
+/// Links that run code when followed. Browsers ignore case, whitespace and
+/// control characters in the scheme, so the check does too.
+fn is_script_url(dest: &str) -> bool {
+    let scheme: String = dest
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .take_while(|c| *c != ':')
+        .flat_map(char::to_lowercase)
+        .collect();
+    dest.contains(':') && matches!(scheme.as_str(), "javascript" | "vbscript" | "data")
 }
 
 /// The page title is the only `<h1>`: body headings start at `<h2>`.
@@ -572,6 +593,16 @@ mod tests {
         assert_eq!(strip_comments("still secret", &mut c), "");
         assert_eq!(strip_comments("end -->after", &mut c), "after");
         assert!(!c);
+    }
+
+    #[test]
+    fn script_links_are_recognised() {
+        assert!(is_script_url("javascript:alert(1)"));
+        assert!(is_script_url(" JavaScript :alert(1)"));
+        assert!(is_script_url("java\tscript:alert(1)"));
+        assert!(is_script_url("data:text/html,x"));
+        assert!(!is_script_url("https://example.org/javascript:"));
+        assert!(!is_script_url("theme:barriers"));
     }
 
     #[test]
