@@ -292,10 +292,6 @@ fn is_ignored_name(name: &str) -> bool {
         || name.ends_with(".bak")
 }
 
-/// Files that belong to the study but are read by other parts of thematic.
-fn is_reserved(_rel_in_content: &Path) -> bool {
-    false
-}
 
 /// What a previous load parsed, so that the next load re-parses only files whose
 /// text changed. `build` loads once; `serve` keeps one between edits.
@@ -381,7 +377,6 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
         let rel = entry.path().strip_prefix(&content).unwrap_or(entry.path());
         match role_of(rel) {
             Some(role) => found.push((entry.path().to_path_buf(), role)),
-            None if is_reserved(rel) => {}
             None => diags.push(
                 Diagnostic::warning(
                     display_path(entry.path(), study_dir),
