@@ -292,7 +292,6 @@ fn is_ignored_name(name: &str) -> bool {
         || name.ends_with(".bak")
 }
 
-
 /// What a previous load parsed, so that the next load re-parses only files whose
 /// text changed. `build` loads once; `serve` keeps one between edits.
 #[derive(Default)]
@@ -829,15 +828,7 @@ fn parse_quotes(
                                     Loc { file, pos },
                                     format!("unknown field `{name}` in quote defaults"),
                                 )
-                                .with_hint(
-                                    crate::diagnostics::did_you_mean(
-                                        &name,
-                                        QUOTE_FIELDS.iter().copied(),
-                                    )
-                                    .unwrap_or_else(|| {
-                                        format!("known fields are: {}", QUOTE_FIELDS.join(", "))
-                                    }),
-                                ),
+                                .with_hint(yaml::unknown_field_hint(&name, QUOTE_FIELDS)),
                             );
                         } else {
                             defaults.insert(k, v);

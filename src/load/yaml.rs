@@ -427,8 +427,7 @@ impl<'a> Record<'a> {
                 continue;
             };
             let pos = keys.get(&name).copied().unwrap_or(at);
-            let hint = did_you_mean(&name, known.iter().copied())
-                .unwrap_or_else(|| format!("known fields are: {}", known.join(", ")));
+            let hint = unknown_field_hint(&name, known);
             diags.push(
                 sources
                     .error(
@@ -439,6 +438,12 @@ impl<'a> Record<'a> {
             );
         }
     }
+}
+
+/// "did you mean `site`?", or the list of known fields when nothing is close.
+pub fn unknown_field_hint(name: &str, known: &[&str]) -> String {
+    did_you_mean(name, known.iter().copied())
+        .unwrap_or_else(|| format!("known fields are: {}", known.join(", ")))
 }
 
 /// The text of a scalar YAML value.
