@@ -454,6 +454,14 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             quote: &q.id,
         };
         g.identifiers_in(place, &q.text);
+        // The participant code is published with every quote.
+        g.identifiers_in(
+            Where::Quote {
+                loc: q.loc,
+                quote: &q.id,
+            },
+            &q.participant,
+        );
         g.patterns_in(q.text_loc, &q.id, "text", &q.text, &single_names);
         if let Some(o) = &q.original {
             g.identifiers_in(
@@ -514,7 +522,11 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
                 &m.description,
                 &m.notice,
             ];
-            for t in texts.into_iter().flatten() {
+            let authors = m
+                .authors
+                .iter()
+                .flat_map(|a| std::iter::once(&a.name).chain(a.affiliation.iter()));
+            for t in texts.into_iter().flatten().chain(authors) {
                 g.identifiers_in(
                     Where::Field(Loc {
                         file,
