@@ -204,6 +204,11 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Changes every recorded diagnostic in place (used to scrub private text).
+    pub fn for_each_mut(&mut self, f: impl FnMut(&mut Diagnostic)) {
+        self.items.iter_mut().for_each(f);
+    }
+
     /// Iterates in recording order.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()

@@ -157,7 +157,21 @@ impl Session {
 
     /// Loads, validates and renders the study; never writes.
     /// Returns the study and rendered site when there were no errors.
+    /// Diagnostics never quote a denylisted identifier (see `privacy::Scrubber`).
     pub fn run(&mut self, diags: &mut Diagnostics) -> Option<(Study, Rendered)> {
+        let mut scrubber = None;
+        let result = self.run_unscrubbed(diags, &mut scrubber);
+        if let Some(s) = scrubber {
+            diags.for_each_mut(|d| s.scrub(d));
+        }
+        result
+    }
+
+    fn run_unscrubbed(
+        &mut self,
+        diags: &mut Diagnostics,
+        scrubber: &mut Option<privacy::Scrubber>,
+    ) -> Option<(Study, Rendered)> {
         let t = Instant::now();
         let (sources, load_diags) = load::load_study_cached(&self.study_dir, &mut self.load_cache);
         timing("load", t);
@@ -172,6 +186,7 @@ impl Session {
         );
         timing("model", t);
         let t = Instant::now();
+        *scrubber = Some(privacy::Scrubber::new(&study));
         let (privacy_diags, report) = privacy::check(&study);
         diags.extend(privacy_diags);
         self.privacy_report = Some(report);

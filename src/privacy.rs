@@ -89,8 +89,11 @@ fn normalise(text: &str) -> (String, Vec<usize>) {
         }
         return (out, offsets);
     }
+    let mut cluster = String::new();
+    let mut cluster_at = 0;
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {
+            flush(&mut out, &mut offsets, &mut cluster, cluster_at);
             if !last_space {
                 out.push(' ');
                 offsets.push(i);
@@ -99,13 +102,29 @@ fn normalise(text: &str) -> (String, Vec<usize>) {
             continue;
         }
         last_space = false;
-        for n in c.nfkc().flat_map(char::to_lowercase) {
-            let before = out.len();
-            out.push(n);
-            offsets.extend(std::iter::repeat_n(i, out.len() - before));
+        // A combining mark joins the character before it, so that `e` + U+0301
+        // composes to `é` like the precomposed form does.
+        if unicode_normalization::char::is_combining_mark(c) && !cluster.is_empty() {
+            cluster.push(c);
+            continue;
         }
+        flush(&mut out, &mut offsets, &mut cluster, cluster_at);
+        cluster.push(c);
+        cluster_at = i;
     }
+    flush(&mut out, &mut offsets, &mut cluster, cluster_at);
     (out, offsets)
+}
+
+/// Appends the NFKC, lowercased form of `cluster`, all its bytes mapped to `at`.
+fn flush(out: &mut String, offsets: &mut Vec<usize>, cluster: &mut String, at: usize) {
+    if cluster.is_empty() {
+        return;
+    }
+    let before = out.len();
+    out.extend(cluster.nfkc().flat_map(char::to_lowercase));
+    offsets.extend(std::iter::repeat_n(at, out.len() - before));
+    cluster.clear();
 }
 
 /// `J***n`: enough to find it in privacy.yaml, too little to read it in a log.
@@ -169,7 +188,8 @@ impl Guard<'_> {
         let Some(ac) = &self.identifiers else { return };
         let (norm, offsets) = normalise(text);
         let mut found = Vec::new();
-        for m in ac.find_iter(&norm) {
+        // Overlapping: a shorter identifier inside a word must not hide a longer one.
+        for m in ac.find_overlapping_iter(&norm) {
             let before_ok = norm[..m.start()]
                 .chars()
                 .next_back()
@@ -430,22 +450,91 @@ fn capitalised_words(text: &str) -> Vec<String> {
     out
 }
 
+/// A matcher for the denylisted identifiers, for scrubbing messages.
+pub struct Scrubber {
+    matcher: Option<AhoCorasick>,
+}
+
+impl Scrubber {
+    /// A scrubber for the study's identifiers.
+    pub fn new(study: &Study) -> Self {
+        Scrubber {
+            matcher: identifier_matcher(study),
+        }
+    }
+
+    /// True when `text` contains a denylisted identifier as a whole word.
+    pub fn contains_identifier(&self, text: &str) -> bool {
+        let Some(ac) = &self.matcher else {
+            return false;
+        };
+        let (norm, _) = normalise(text);
+        ac.find_overlapping_iter(&norm).any(|m| {
+            norm[..m.start()]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_word_char(c))
+                && norm[m.end()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !is_word_char(c))
+        })
+    }
+
+    /// Removes identifiers from a diagnostic before it is printed anywhere: CI logs
+    /// are shared. The source snippet goes; a message or hint quoting one is withheld.
+    pub fn scrub(&self, d: &mut Diagnostic) {
+        if self.matcher.is_none() {
+            return;
+        }
+        if d.source_line
+            .as_deref()
+            .is_some_and(|l| self.contains_identifier(l))
+        {
+            d.source_line = None;
+        }
+        if self.contains_identifier(&d.message) {
+            d.message =
+                "(message withheld: it quotes a denylisted identifier; see the file at this line)"
+                    .into();
+        }
+        if d.hint
+            .as_deref()
+            .is_some_and(|h| self.contains_identifier(h))
+        {
+            d.hint = None;
+        }
+    }
+}
+
+fn identifier_matcher(study: &Study) -> Option<AhoCorasick> {
+    let p = &study.privacy;
+    if p.identifiers.is_empty() {
+        return None;
+    }
+    let patterns: Vec<String> = p
+        .identifiers
+        .iter()
+        .map(|(s, _)| {
+            let n = normalise(s).0.trim().to_string();
+            // Keep rule numbers aligned; an empty identifier (an error of its own) matches nothing.
+            if n.is_empty() {
+                "\u{0}\u{0}".to_string()
+            } else {
+                n
+            }
+        })
+        .collect();
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&patterns)
+        .ok()
+}
+
 /// Runs every check on the published study.
 pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
     let p = &study.privacy;
-    let identifiers = if p.identifiers.is_empty() {
-        None
-    } else {
-        let patterns: Vec<String> = p
-            .identifiers
-            .iter()
-            .map(|(s, _)| normalise(s).0.trim().to_string())
-            .collect();
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .ok()
-    };
+    let identifiers = identifier_matcher(study);
     let g = Guard { study, identifiers };
     let mut diags: Vec<Diagnostic> = Vec::new();
 
@@ -584,6 +673,8 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
         }
     }
 
+    profile_pages(study, &mut diags);
+
     let mut report = Report {
         policy_file: p.file.map(|f| study.sources.get(f).rel.clone()),
         small_cells: if p.min_cell_participants.is_some() {
@@ -626,6 +717,60 @@ fn fields(c: &crate::model::Common) -> Vec<&str> {
     let mut v = vec![c.title.as_str()];
     v.extend(c.summary.as_deref());
     v
+}
+
+/// No page may list every quote of one participant and nobody else's: such a page
+/// is a profile of that person, keyed by their code.
+fn profile_pages(study: &Study, diags: &mut Vec<Diagnostic>) {
+    let mut totals: HashMap<u32, usize> = HashMap::new();
+    for q in &study.quotes {
+        *totals.entry(q.participant_key).or_default() += 1;
+    }
+    let ix = &study.index;
+    let mut lists: Vec<(String, &[usize])> = Vec::new();
+    for (t, theme) in study.themes.iter().enumerate() {
+        lists.push((format!("themes/{}/", theme.common.id), &ix.theme_quotes[t]));
+        for (s, site) in study.sites.iter().enumerate() {
+            lists.push((
+                format!("themes/{}/{}/", theme.common.id, site.common.id),
+                &ix.theme_site_quotes[t][s],
+            ));
+        }
+    }
+    for (s, site) in study.sites.iter().enumerate() {
+        lists.push((format!("sites/{}/", site.common.id), &ix.site_quotes[s]));
+    }
+    for (g, group) in study.groups.iter().enumerate() {
+        lists.push((format!("groups/{}/", group.common.id), &ix.group_quotes[g]));
+    }
+    let mut by_participant: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (page, list) in lists {
+        let Some(&first) = list.first() else { continue };
+        let key = study.quotes[first].participant_key;
+        if list.len() >= 2
+            && list.iter().all(|&q| study.quotes[q].participant_key == key)
+            && totals.get(&key) == Some(&list.len())
+        {
+            by_participant.entry(first).or_default().push(page);
+        }
+    }
+    for (first, pages) in by_participant {
+        let q = &study.quotes[first];
+        diags.push(
+            study
+                .sources
+                .error(
+                    q.loc,
+                    format!(
+                        "{} would list every quote of participant `{}` and nobody else's: {}",
+                        crate::pipeline::plural(pages.len(), "page"),
+                        q.participant,
+                        pages.join(", ")
+                    ),
+                )
+                .with_hint("tag one of these quotes with another theme as well, or leave one out as a draft, so that no page becomes a profile of one person"),
+        );
+    }
 }
 
 /// Published participant counts from 1 to k-1.

@@ -51,7 +51,7 @@ fn rebuild_counts(line: &str) -> Option<(String, usize, usize)> {
 /// A quotes file with one quote on the `care` theme at site `alpha`.
 fn one_quote(id: &str, text: &str) -> String {
     format!(
-        "- id: {id}\n  participant: A-01\n  site: alpha\n  group: early\n  themes: [care]\n  text: {text}\n"
+        "- id: {id}\n  participant: A-09\n  site: alpha\n  group: early\n  themes: [care]\n  text: {text}\n"
     )
 }
 
@@ -391,7 +391,7 @@ fn a_burst_of_twenty_changes_ends_in_the_final_state() {
     let file = |i: usize| format!("content/quotes/burst/b{i:02}.yaml");
     let quote = |i: usize, v: u32| {
         format!(
-            "- id: burst-{i:02}\n  participant: B-01\n  site: beta\n  group: late\n  themes: [waiting]\n  text: Burst quote {i:02}, version {v}.\n"
+            "- id: burst-{i:02}\n  participant: B-{i:02}\n  site: beta\n  group: late\n  themes: [waiting]\n  text: Burst quote {i:02}, version {v}.\n"
         )
     };
     for i in 0..20 {

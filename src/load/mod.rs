@@ -649,6 +649,10 @@ fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opti
         });
     let small_cells = r.text("small_cells");
     let allow_loc = r.loc_of("allow");
+    let allow_keys = idx
+        .child(idx.root(), "allow")
+        .map(|b| idx.keys(b))
+        .unwrap_or_default();
     let allow = r
         .get::<std::collections::BTreeMap<String, Vec<String>>>(
             "allow",
@@ -657,13 +661,11 @@ fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opti
         .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| {
-            (
-                Spanned {
-                    value: k,
-                    loc: allow_loc,
-                },
-                v,
-            )
+            // Block style has one line per quote; flow style shares the `allow:` line.
+            let loc = allow_keys
+                .get(&k)
+                .map_or(allow_loc, |pos| Loc { file, pos: *pos });
+            (Spanned { value: k, loc }, v)
         })
         .collect();
     let names = r.text("names");
