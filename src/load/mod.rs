@@ -535,21 +535,33 @@ fn read_text(path: &Path) -> Result<String, (Position, String)> {
     }
 }
 
-fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<StudyRecord> {
+/// A whole YAML file read as one record (study.yaml, privacy.yaml), with its line index.
+fn yaml_file_record<'a>(
+    map: &'a SourceMap,
+    file: FileId,
+    fields: &'static [&'static str],
+    what: &'static str,
+    diags: &'a mut Diagnostics,
+) -> Option<(LineIndex, Record<'a>)> {
     let text = &map.get(file).text;
     let value = yaml::parse(map, file, text, 1, diags)?;
     let idx = LineIndex::new(text, 1);
     let keys = idx.keys(idx.root());
-    let mut r = Record::new(
+    let r = Record::new(
         map,
         file,
         Position::line(1),
         value,
         keys,
-        STUDY_FIELDS,
-        "study file",
+        fields,
+        what,
         diags,
     )?;
+    Some((idx, r))
+}
+
+fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<StudyRecord> {
+    let (_, mut r) = yaml_file_record(map, file, STUDY_FIELDS, "study file", diags)?;
     let title = r
         .required_text("title")
         .map(|s| s.value)
@@ -616,20 +628,7 @@ fn list_items(
 }
 
 fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option<PrivacyRecord> {
-    let text = &map.get(file).text;
-    let value = yaml::parse(map, file, text, 1, diags)?;
-    let idx = LineIndex::new(text, 1);
-    let keys = idx.keys(idx.root());
-    let mut r = Record::new(
-        map,
-        file,
-        Position::line(1),
-        value,
-        keys,
-        PRIVACY_FIELDS,
-        "privacy file",
-        diags,
-    )?;
+    let (idx, mut r) = yaml_file_record(map, file, PRIVACY_FIELDS, "privacy file", diags)?;
     let ids_loc = r.loc_of("identifiers");
     let identifiers = r
         .text_list("identifiers")
