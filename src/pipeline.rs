@@ -161,8 +161,9 @@ impl Session {
     pub fn run(&mut self, diags: &mut Diagnostics) -> Option<(Study, Rendered)> {
         let mut scrubber = None;
         let result = self.run_unscrubbed(diags, &mut scrubber);
-        if let Some(s) = scrubber {
-            diags.for_each_mut(|d| s.scrub(d));
+        match scrubber {
+            Some(s) => diags.for_each_mut(|d| s.scrub(d)),
+            None => diags.for_each_mut(privacy::scrub_policy_file),
         }
         result
     }

@@ -148,8 +148,36 @@ enum Where<'a> {
     Quote { loc: Loc, quote: &'a str },
     /// A Markdown body: reported at the line of the match.
     Doc(&'a Doc),
+    /// The text a Markdown body renders to, with the body offset of each of its bytes.
+    DocText(&'a Doc, &'a [usize]),
     /// A front-matter or study.yaml field: reported at the first line holding the text.
     Field(Loc),
+}
+
+/// The text a Markdown body shows once rendered: formatting, entities and line
+/// breaks are gone, so `**Mary** Nakato` reads as `Mary Nakato`. Returns the text
+/// and, for each of its bytes, the offset in the body it came from.
+fn rendered_text(body: &str) -> (String, Vec<usize>) {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let mut text = String::new();
+    let mut offsets = Vec::new();
+    let mut push = |s: &str, at: usize, text: &mut String| {
+        text.push_str(s);
+        offsets.extend(std::iter::repeat_n(at, s.len()));
+    };
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+        match event {
+            Event::Text(t) | Event::Code(t) => push(&t, range.start, &mut text),
+            Event::SoftBreak | Event::HardBreak => push(" ", range.start, &mut text),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell,
+            ) => push("\n", range.start, &mut text),
+            _ => {}
+        }
+    }
+    (text, offsets)
 }
 
 struct Guard<'a> {
@@ -163,6 +191,18 @@ impl Guard<'_> {
             Where::Quote { loc, .. } => loc,
             Where::Doc(doc) => {
                 let before = &text[..offset.min(text.len())];
+                Loc {
+                    file: doc.file,
+                    pos: Position::line(doc.body_line + before.matches('\n').count() as u32),
+                }
+            }
+            Where::DocText(doc, offsets) => {
+                let at = offsets
+                    .get(offset)
+                    .copied()
+                    .unwrap_or(0)
+                    .min(doc.body.len());
+                let before = doc.body.get(..at).unwrap_or("");
                 Loc {
                     file: doc.file,
                     pos: Position::line(doc.body_line + before.matches('\n').count() as u32),
@@ -484,6 +524,7 @@ impl Scrubber {
     /// Removes identifiers from a diagnostic before it is printed anywhere: CI logs
     /// are shared. The source snippet goes; a message or hint quoting one is withheld.
     pub fn scrub(&self, d: &mut Diagnostic) {
+        scrub_policy_file(d);
         if self.matcher.is_none() {
             return;
         }
@@ -504,6 +545,13 @@ impl Scrubber {
         {
             d.hint = None;
         }
+    }
+}
+
+/// A message about the privacy file never shows its lines: they are the secrets.
+pub fn scrub_policy_file(d: &mut Diagnostic) {
+    if d.file.ends_with("content/privacy.yaml") || d.file.ends_with("content/privacy.yml") {
+        d.source_line = None;
     }
 }
 
@@ -612,7 +660,10 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             docs.push((&x.common.doc, fields(&x.common)));
         }
         for (doc, front) in docs {
+            // The source (links, raw HTML) and the text readers see (formatting removed).
             g.identifiers_in(&mut diags, Where::Doc(doc), &doc.body);
+            let (shown, offsets) = rendered_text(&doc.body);
+            g.identifiers_in(&mut diags, Where::DocText(doc, &offsets), &shown);
             let loc = Loc {
                 file: doc.file,
                 pos: Position::line(1),
@@ -620,6 +671,28 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             for text in front {
                 g.identifiers_in(&mut diags, Where::Field(loc), text);
             }
+        }
+        // Ids are published too: in addresses, anchors and data attributes.
+        let ids = study
+            .themes
+            .iter()
+            .map(|t| &t.common)
+            .chain(study.sites.iter().map(|s| &s.common))
+            .chain(study.groups.iter().map(|g| &g.common))
+            .chain(study.findings.iter().map(|f| &f.common));
+        for c in ids {
+            let loc = Loc {
+                file: c.doc.file,
+                pos: Position::line(1),
+            };
+            g.identifiers_in(&mut diags, Where::Field(loc), &c.id.replace('-', " "));
+        }
+        for q in &study.quotes {
+            let at = Where::Quote {
+                loc: q.loc,
+                quote: &q.id,
+            };
+            g.identifiers_in(&mut diags, at, &q.id.replace('-', " "));
         }
         if let Some(file) = study.study_file {
             let m = &study.meta;
@@ -707,6 +780,9 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
     report
         .rules
         .push(format!("withdrawn participants: {}", p.withdrawn.len()));
+    // The source and the rendered text of a Markdown body can report the same finding.
+    diags.sort_by(|a, b| (&a.file, a.position, &a.message).cmp(&(&b.file, b.position, &b.message)));
+    diags.dedup();
     for d in &diags {
         *report.findings.entry(d.file.clone()).or_default() += 1;
     }

@@ -156,3 +156,19 @@ fn help_and_version() {
         .assert_ok()
         .assert_stdout_contains(env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn init_adds_its_rules_to_an_existing_gitignore() {
+    let tmp = TestStudy::empty();
+    let dir = tmp.root().join("repo");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join(".gitignore"), "target/\n").unwrap();
+    thematic(&["init", "repo"], tmp.root()).assert_ok();
+    let ignore = fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(ignore.starts_with("target/\n"), "{ignore}");
+    assert!(
+        ignore.lines().any(|l| l == "/content/privacy.yaml"),
+        "{ignore}"
+    );
+    assert!(ignore.lines().any(|l| l == "/output/"), "{ignore}");
+}

@@ -312,7 +312,12 @@ fn shown(p: usize) -> String {
 
 /// A table cell: participants, then quotes in brackets.
 fn cell((p, q): (usize, usize)) -> String {
-    format!("{} ({q})", shown(p))
+    // A suppressed cell hides its quote count too: one quote would mean one participant.
+    if p > 0 && p < K {
+        shown(p)
+    } else {
+        format!("{} ({q})", shown(p))
+    }
 }
 
 /// A participant count as a suppressed label shows it.
@@ -1038,9 +1043,14 @@ fn suppressed_small_cells_are_never_published_as_numbers() {
         .collect();
     assert!(small.iter().any(|(p, _)| *p == 1) && small.iter().any(|(p, _)| *p == 2));
     let home = read_page(&out, "index.html");
-    assert!(home.contains("<td class=\"heat-1\"><a href=\"themes/trust/hills/index.html\">&lt;3 <span class=\"q\">(1)</span></a></td>"), "{home}");
+    assert!(
+        home.contains(
+            "<td class=\"heat-1\"><a href=\"themes/trust/hills/index.html\">&lt;3</a></td>"
+        ),
+        "{home}"
+    );
     let trust = read_page(&out, "themes/trust/index.html");
-    assert!(trust.contains("&lt;3 <span class=\"q\">"), "{trust}");
+    assert!(trust.contains("<td>&lt;3</td>"), "{trust}");
     // A suppressed cell does not show its size through its shade either.
     for chunk in home.split("<td class=\"heat-").skip(1) {
         let td = chunk.split("</td>").next().unwrap();
@@ -1673,4 +1683,110 @@ fn init_creates_privacy_yaml_and_a_gitignore_that_lists_it() {
         let kept = git(&["check-ignore", "-q", "content/study.yaml"]).unwrap();
         assert!(!kept.status.success(), "git ignores content/study.yaml");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Closing the gaps a review found
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_comment_markdown_does_not_parse_as_html_is_still_removed() {
+    let s = study();
+    let page = "content/findings/methods.md";
+    s.edit(
+        page,
+        "We interviewed people",
+        "Draft note <!-- HIDDEN-ONE reviewer said\n\nHIDDEN-TWO remove this --> done.\n\nWe interviewed people",
+    );
+    let (out, _) = build_ok(&s);
+    assert_nowhere(&out, "HIDDEN-ONE");
+    assert_nowhere(&out, "HIDDEN-TWO");
+}
+
+#[test]
+fn an_unclosed_comment_is_an_error_and_hides_the_rest() {
+    let s = study();
+    let page = "content/findings/methods.md";
+    s.edit(
+        page,
+        "We interviewed people",
+        "<!-- never closed\n\nWe interviewed people",
+    );
+    let run = s.build();
+    run.assert_failed();
+    run.error_at(page, s.line_of(page, "<!-- never closed"), "never closed");
+}
+
+#[test]
+fn markdown_formatting_does_not_hide_an_identifier() {
+    for written in [
+        "**Port** Royal",
+        "Port\n> Royal",
+        "Port&nbsp;Royal",
+        "Port&#32;Royal",
+    ] {
+        let s = study();
+        let page = "content/findings/methods.md";
+        s.edit(
+            page,
+            "We interviewed people",
+            &format!("> We met at {written} once.\n\nWe interviewed people"),
+        );
+        let run = s.build();
+        run.assert_failed();
+        run.error_at(
+            page,
+            s.line_of(page, "> We met at"),
+            "denylisted identifier",
+        );
+    }
+}
+
+#[test]
+fn an_identifier_in_an_id_is_found() {
+    let s = study();
+    s.write(
+        "content/findings/port-royal.md",
+        "---\ntitle: Another page\n---\nText.\n",
+    );
+    let run = s.build();
+    run.assert_failed();
+    run.error_at("content/findings/port-royal.md", 1, "denylisted identifier");
+}
+
+#[test]
+fn a_privacy_yml_file_is_read_too() {
+    let s = study();
+    let text = s.read(POLICY);
+    s.remove(POLICY);
+    s.write("content/privacy.yml", text);
+    let (out, run) = build_ok(&s);
+    assert!(
+        run.stdout.contains("withheld: withdrawn participants"),
+        "{run}"
+    );
+    assert_nowhere(&out, "WITHDRAWN-TOKEN");
+}
+
+#[test]
+fn messages_about_privacy_yaml_never_show_its_lines() {
+    let s = study();
+    s.edit(POLICY, "identifiers:", "identifers:");
+    let run = s.check();
+    run.assert_failed();
+    assert!(!run.stderr.contains("Port Royal"), "{run}");
+    assert!(!run.stderr.contains("Müller"), "{run}");
+}
+
+#[test]
+fn a_nul_character_is_an_error_at_its_line() {
+    let s = study();
+    let page = "content/findings/methods.md";
+    let text = s
+        .read(page)
+        .replacen("We interviewed people", "We\0interviewed people", 1);
+    s.write(page, text);
+    let run = s.build();
+    run.assert_failed();
+    run.error_at(page, s.line_of(page, "interviewed people"), "NUL");
 }

@@ -65,9 +65,29 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
         fs::write(&path, text).map_err(|e| InitError::Io(path.clone(), e))?;
         written.push(path);
     }
+    // An existing .gitignore gets the rules it lacks: privacy.yaml must never be committed.
     let gitignore = dir.join(".gitignore");
-    if !gitignore.exists() {
-        fs::write(&gitignore, GITIGNORE).map_err(|e| InitError::Io(gitignore.clone(), e))?;
+    let existing = fs::read_to_string(&gitignore).unwrap_or_default();
+    let missing: Vec<&str> = GITIGNORE
+        .split("\n\n")
+        .filter(|block| {
+            let rule = block
+                .lines()
+                .find(|l| !l.starts_with('#') && !l.trim().is_empty());
+            rule.is_some_and(|r| !existing.lines().any(|l| l.trim() == r.trim()))
+        })
+        .collect();
+    if !missing.is_empty() {
+        let mut text = existing.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(missing.join("\n\n").trim_end());
+        text.push('\n');
+        fs::write(&gitignore, text).map_err(|e| InitError::Io(gitignore.clone(), e))?;
         written.push(gitignore);
     }
     Ok(written)

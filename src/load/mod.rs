@@ -270,7 +270,7 @@ fn role_of(rel_in_content: &Path) -> Option<FileRole> {
         .unwrap_or("");
     match (first, nested, ext) {
         ("study.yaml", false, _) => Some(FileRole::Study),
-        ("privacy.yaml", false, _) => Some(FileRole::Privacy),
+        ("privacy.yaml" | "privacy.yml", false, _) => Some(FileRole::Privacy),
         ("index.md", false, _) => Some(FileRole::Page(PageKind::Home)),
         ("themes", true, "md") => Some(FileRole::Page(PageKind::Theme)),
         ("sites", true, "md") => Some(FileRole::Page(PageKind::Site)),
@@ -465,7 +465,21 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
         cache.parsed.insert(id, (hash, p.clone(), d));
         match p {
             Parsed::Study(s) => sources.study = s,
-            Parsed::Privacy(p) => sources.privacy = p,
+            Parsed::Privacy(p) => {
+                if let (Some(old), Some(new)) = (&sources.privacy, &p) {
+                    let (a, b) = (old.file, new.file);
+                    if let (Some(a), Some(b)) = (a, b) {
+                        let first = sources.map.get(a).rel.clone();
+                        diags.push(
+                            sources
+                                .map
+                                .error(Loc { file: b, pos: Position::default() }, format!("a second privacy file: {first} is one already"))
+                                .with_hint("keep one privacy file, content/privacy.yaml, holding every rule"),
+                        );
+                    }
+                }
+                sources.privacy = p.or(sources.privacy.take());
+            }
             Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
             Parsed::Page(page) => sources.pages.push(page),
             Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
@@ -509,6 +523,15 @@ fn read_text(path: &Path) -> Result<String, (Position, String)> {
         Ok(mut s) => {
             if s.starts_with('\u{feff}') {
                 s.drain(..3);
+            }
+            // NUL is never text, and thematic uses it internally to mark quotes in pages.
+            if let Some(at) = s.find('\0') {
+                let line = s[..at].matches('\n').count() + 1;
+                let column = s[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                return Err((
+                    Position::at(line as u32, column as u32),
+                    "the file contains a NUL character, which is not text".into(),
+                ));
             }
             Ok(s)
         }

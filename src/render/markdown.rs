@@ -84,19 +84,31 @@ pub fn render(
     embedder: &dyn EmbedQuote,
     diags: &mut Vec<Diagnostic>,
 ) -> RenderedMarkdown {
-    let body = doc.body.as_str();
+    // Comments go before parsing: Markdown does not always see a comment as HTML
+    // (one spanning a blank line, say), and then would print it as text.
+    let (body, unclosed) = remove_comments(&doc.body);
+    let body = body.as_str();
     let loc_at = |offset: usize| -> Loc {
         let before = &body[..offset.min(body.len())];
         let line = before.matches('\n').count() as u32;
-        let col = before
-            .rfind('\n')
-            .map_or(before.len(), |i| before.len() - i - 1) as u32
-            + 1;
+        // Columns count characters, as editors do.
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
         Loc {
             file: doc.file,
             pos: Position::at(doc.body_line + line, col),
         }
     };
+    if let Some(at) = unclosed {
+        diags.push(
+            study
+                .sources
+                .error(
+                    loc_at(at),
+                    "this HTML comment is never closed: everything after it is left out",
+                )
+                .with_hint("end the comment with `-->`"),
+        );
+    }
     let events: Vec<(Event<'_>, Range<usize>)> = Parser::new_ext(body, options())
         .into_offset_iter()
         .collect();
@@ -551,6 +563,88 @@ pub fn heading_slug(text: &str) -> String {
     if s.is_empty() { "section".into() } else { s }
 }
 
+/// Removes HTML comments from Markdown source, outside code. Each comment is
+/// replaced by the line breaks it held, so line numbers stay true. Returns the
+/// text and, for a comment that is never closed, the offset where it starts
+/// (the rest of the text is then dropped: it may be private).
+pub fn remove_comments(src: &str) -> (String, Option<usize>) {
+    if !src.contains("<!--") {
+        return (src.to_string(), None);
+    }
+    // Outside fenced blocks, copy code spans whole and drop comments.
+    let fenced = fenced_ranges(src);
+    let mut result = String::with_capacity(src.len());
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    while i < src.len() {
+        if let Some(&(_, end)) = fenced.iter().find(|(s, e)| *s <= i && i < *e) {
+            result.push_str(&src[i..end]);
+            i = end;
+            continue;
+        }
+        if bytes[i] == b'`' {
+            // A code span: copy it whole, up to the matching run of backticks.
+            let run = src[i..].bytes().take_while(|b| *b == b'`').count();
+            let ticks = &src[i..i + run];
+            match src[i + run..].find(ticks) {
+                Some(close) => {
+                    let end = i + run + close + run;
+                    result.push_str(&src[i..end]);
+                    i = end;
+                }
+                None => {
+                    result.push_str(ticks);
+                    i += run;
+                }
+            }
+            continue;
+        }
+        if src[i..].starts_with("<!--") {
+            match src[i + 4..].find("-->") {
+                Some(close) => {
+                    let end = i + 4 + close + 3;
+                    result.extend(src[i..end].chars().filter(|c| *c == '\n'));
+                    i = end;
+                }
+                None => return (result, Some(i)),
+            }
+            continue;
+        }
+        let ch = src[i..].chars().next().unwrap_or(' ');
+        result.push(ch);
+        i += ch.len_utf8();
+    }
+    (result, None)
+}
+
+/// Byte ranges of fenced code blocks (``` or ~~~), fences included.
+fn fenced_ranges(src: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut open: Option<(usize, String)> = None;
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let fence: String = line
+            .trim_start()
+            .chars()
+            .take_while(|c| *c == '`' || *c == '~')
+            .collect();
+        let uniform = fence.len() >= 3 && fence.chars().all(|c| fence.starts_with(c));
+        match &open {
+            Some((start, f)) if uniform && fence.len() >= f.len() && fence.starts_with(&f[..1]) => {
+                ranges.push((*start, offset + line.len()));
+                open = None;
+            }
+            None if uniform => open = Some((offset, fence)),
+            _ => {}
+        }
+        offset += line.len();
+    }
+    if let Some((start, _)) = open {
+        ranges.push((start, src.len()));
+    }
+    ranges
+}
+
 /// Removes `<!-- ... -->` from raw HTML; `in_comment` carries an open comment across events.
 pub fn strip_comments(html: &str, in_comment: &mut bool) -> String {
     let mut out = String::new();
@@ -603,6 +697,20 @@ mod tests {
         assert!(is_script_url("data:text/html,x"));
         assert!(!is_script_url("https://example.org/javascript:"));
         assert!(!is_script_url("theme:barriers"));
+    }
+
+    #[test]
+    fn comments_are_removed_from_source_but_not_from_code() {
+        let (t, open) =
+            remove_comments("a <!-- x\n\ny --> b\n`<!-- kept -->`\n```\n<!-- kept too -->\n```\n");
+        assert_eq!(
+            t,
+            "a \n\n b\n`<!-- kept -->`\n```\n<!-- kept too -->\n```\n"
+        );
+        assert_eq!(open, None);
+        let (t, open) = remove_comments("ok\n<!-- never closed\nsecret");
+        assert_eq!(t, "ok\n");
+        assert_eq!(open, Some(3));
     }
 
     #[test]

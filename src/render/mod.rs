@@ -166,13 +166,21 @@ impl Renderer {
     pub fn render(&mut self, study: &Study, theme: &mut SiteTheme) -> Rendered {
         let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
-        set_globals(study, theme);
+        let globals = set_globals(study, theme);
+        // Cached quote HTML stays valid across edits only if `quote.html` ignores the
+        // globals (the default does); a site theme's quote.html that reads them ties
+        // the cache to their value.
+        let quote_uses_globals = theme
+            .tera
+            .get_template_variables("quote.html")
+            .is_ok_and(|vars| vars.iter().any(|v| GLOBALS.contains(v)));
+        let quote_key_salt = if quote_uses_globals { globals } else { 0 };
         let theme = &*theme;
 
         // Quotes: rendered once per depth, and only when what they show changed.
         let quote_hashes: Vec<u64> = (0..study.quotes.len())
             .into_par_iter()
-            .map(|q| quote_input_hash(study, q))
+            .map(|q| quote_input_hash(study, q) ^ quote_key_salt)
             .collect();
         let missing: Vec<(u64, usize, usize)> = quote_hashes
             .iter()
@@ -465,7 +473,20 @@ fn splice(
 }
 
 /// Values every template sees, set once rather than per page.
-fn set_globals(study: &Study, theme: &mut SiteTheme) {
+/// Names of the values in the template globals.
+const GLOBALS: &[&str] = &[
+    "study",
+    "themes",
+    "top_themes",
+    "sites",
+    "groups",
+    "findings",
+    "generator",
+];
+
+/// Sets the template globals and returns a hash of them, for caches whose
+/// content may depend on them.
+fn set_globals(study: &Study, theme: &mut SiteTheme) -> u64 {
     let themes: Vec<ThemeView> = (0..study.themes.len())
         .map(|t| ThemeView::new(study, t))
         .collect();
@@ -521,6 +542,9 @@ fn set_globals(study: &Study, theme: &mut SiteTheme) {
             version: env!("CARGO_PKG_VERSION"),
         },
     );
+    let serialized = serde_json::to_string(&(&study_view, &themes, &sites, &groups, &findings))
+        .unwrap_or_default();
+    hash_of(&serialized)
 }
 
 #[derive(Serialize)]

@@ -116,7 +116,41 @@ fn inject(html: &[u8]) -> Vec<u8> {
     }
 }
 
-async fn handle(State(app): State<Arc<App>>, method: Method, uri: Uri) -> Response {
+/// True for the names a browser on this machine uses for a loopback server.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name == "::1" || name.starts_with("127.")
+}
+
+async fn handle(
+    State(app): State<Arc<App>>,
+    method: Method,
+    headers: axum::http::HeaderMap,
+    uri: Uri,
+) -> Response {
+    if app.loopback_only {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        if !is_loopback_host(host) {
+            return text(
+                StatusCode::FORBIDDEN,
+                "This preview answers only to localhost.\n",
+            );
+        }
+    }
     if method != Method::GET && method != Method::HEAD {
         let mut r = text(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -265,6 +299,27 @@ mod tests {
         assert!(
             out.contains("<p>x</p><script src=\"/__thematic/live.js\" defer></script>\n</body>")
         );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "localhost",
+            "localhost:1111",
+            "127.0.0.1:8080",
+            "[::1]:1111",
+            "preview.localhost",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "attacker.example",
+            "attacker.example:1111",
+            "10.0.0.2",
+            "localhost.attacker.example",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub(crate) struct Live {
 pub(crate) struct App {
     pub live: RwLock<Arc<Live>>,
     pub events: broadcast::Sender<LiveEvent>,
+    /// Serving on loopback only: requests must name a loopback host, so a web page
+    /// elsewhere cannot read the preview through DNS rebinding.
+    pub loopback_only: bool,
 }
 
 impl App {
@@ -236,6 +239,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let app = Arc::new(App {
         live: RwLock::new(Arc::new(Live::default())),
         events,
+        loopback_only: opts.bind.is_loopback(),
     });
     let mut session = Session::new(&study_dir, opts.drafts);
     let first = rebuild(&mut session, &app, "first build");
