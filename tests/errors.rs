@@ -536,3 +536,16 @@ fn warnings_do_not_fail_the_build() {
     );
     assert!(s.out().join("themes/unused/index.html").is_file());
 }
+
+#[test]
+fn unknown_filter_in_a_site_theme_is_at_its_line() {
+    let s = TestStudy::fixture("minimal");
+    let file = "themes/default/templates/finding.html";
+    s.write(
+        file,
+        "{% extends \"base.html\" %}\n{% block content %}\n{{ page.title | nofilter }}\n{% endblock content %}\n",
+    );
+    let run = s.build();
+    run.assert_failed();
+    run.error_at(file, 3, "Unknown filter `nofilter`");
+}

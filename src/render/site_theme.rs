@@ -90,11 +90,39 @@ fn template_diagnostic(
             )
             .with_source(&text)
         }
-        _ => Diagnostic::error(
-            "templates",
-            Position::default(),
-            format!("template error {while_doing}: {err}"),
-        ),
+        _ => {
+            // Other kinds (a missing filter or include) carry their place only in the
+            // report text, as `--> NAME:LINE:COL`.
+            let report = err.to_string();
+            let place = report.lines().find_map(|l| {
+                let rest = l.trim_start().strip_prefix("--> ")?;
+                let mut parts = rest.rsplitn(3, ':');
+                let col: u32 = parts.next()?.trim().parse().ok()?;
+                let line: u32 = parts.next()?.trim().parse().ok()?;
+                Some((parts.next()?.to_string(), line, col))
+            });
+            let headline = report
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            match place
+                .and_then(|(name, line, col)| origins.get(&name).map(|o| (o.clone(), line, col)))
+            {
+                Some(((file, text), line, col)) => Diagnostic::error(
+                    file,
+                    Position::at(line, col),
+                    format!("template error {while_doing}: {headline}"),
+                )
+                .with_source(&text),
+                None => Diagnostic::error(
+                    "templates",
+                    Position::default(),
+                    format!("template error {while_doing}: {report}"),
+                ),
+            }
+        }
     }
 }
 
