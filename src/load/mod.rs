@@ -18,7 +18,7 @@ use serde_yaml::Value;
 use walkdir::WalkDir;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position, display_path};
-pub use source::{FileId, Loc, SourceFile, SourceMap, Spanned, line_of_offset};
+pub use source::{FileId, Loc, SourceFile, SourceMap, Spanned};
 use yaml::{LineIndex, Record};
 
 /// The kinds of Markdown pages in `content/`.

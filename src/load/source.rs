@@ -42,15 +42,6 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    /// Registers a file and returns its id.
-    pub fn add(&mut self, rel: String, text: String) -> FileId {
-        self.files.push(Some(SourceFile {
-            rel,
-            text: Arc::from(text),
-        }));
-        FileId(self.files.len() as u32 - 1)
-    }
-
     /// Registers a file under an id chosen by the caller (ids stay stable across
     /// reloads in `serve`, so cached records keep pointing at the right file).
     pub fn insert(&mut self, id: FileId, rel: String, text: Arc<str>) {
@@ -96,14 +87,4 @@ impl SourceMap {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// 1-based line of a byte offset in `text`.
-pub fn line_of_offset(text: &str, offset: usize) -> u32 {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count() as u32
-        + 1
 }
