@@ -141,6 +141,26 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// (rule index, byte offset) of every identifier found as a whole word in
+/// normalised text. Overlapping, so that a shorter identifier matching inside a
+/// word cannot hide a longer one starting at the same place.
+fn whole_word_matches<'a>(
+    ac: &'a AhoCorasick,
+    norm: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    ac.find_overlapping_iter(norm).filter_map(move |m| {
+        let before_ok = norm[..m.start()]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word_char(c));
+        let after_ok = norm[m.end()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_word_char(c));
+        (before_ok && after_ok).then(|| (m.pattern().as_usize(), m.start()))
+    })
+}
+
 /// A place to report a finding in a published text.
 #[derive(Clone, Copy)]
 enum Where<'a> {
@@ -228,22 +248,8 @@ impl Guard<'_> {
         let Some(ac) = &self.identifiers else { return };
         let (norm, offsets) = normalise(text);
         let mut found = Vec::new();
-        // Overlapping: a shorter identifier inside a word must not hide a longer one.
-        for m in ac.find_overlapping_iter(&norm) {
-            let before_ok = norm[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !is_word_char(c));
-            let after_ok = norm[m.end()..]
-                .chars()
-                .next()
-                .is_none_or(|c| !is_word_char(c));
-            if before_ok && after_ok {
-                found.push((
-                    m.pattern().as_usize(),
-                    offsets.get(m.start()).copied().unwrap_or(0),
-                ));
-            }
+        for (rule, start) in whole_word_matches(ac, &norm) {
+            found.push((rule, offsets.get(start).copied().unwrap_or(0)));
         }
         for (rule, offset) in found {
             let (identifier, rule_loc) = &self.study.privacy.identifiers[rule];
@@ -509,16 +515,7 @@ impl Scrubber {
             return false;
         };
         let (norm, _) = normalise(text);
-        ac.find_overlapping_iter(&norm).any(|m| {
-            norm[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(|c| !is_word_char(c))
-                && norm[m.end()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !is_word_char(c))
-        })
+        whole_word_matches(ac, &norm).next().is_some()
     }
 
     /// Removes identifiers from a diagnostic before it is printed anywhere: CI logs

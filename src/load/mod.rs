@@ -662,13 +662,7 @@ fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opti
         .text_list("withdrawn")
         .map(|l| l.value)
         .unwrap_or_default();
-    let k_loc = r.loc_of("min_cell_participants");
-    let min = r
-        .get::<u32>("min_cell_participants", "a whole number")
-        .map(|v| Spanned {
-            value: v,
-            loc: k_loc,
-        });
+    let min = r.get_spanned::<u32>("min_cell_participants", "a whole number");
     let small_cells = r.text("small_cells");
     let allow_loc = r.loc_of("allow");
     let allow_keys = idx
@@ -961,13 +955,7 @@ fn parse_quote(
     };
     let text_loc = r.loc_of("text");
     let text = r.required_text("text");
-    let original_loc = r.loc_of("original");
-    let original = r
-        .get::<Original>("original", "a mapping `{lang: ..., text: ...}`")
-        .map(|o| Spanned {
-            value: o,
-            loc: original_loc,
-        });
+    let original = r.get_spanned::<Original>("original", "a mapping `{lang: ..., text: ...}`");
     let context = r.text("context").map(|s| s.value);
     let draft = r.flag("draft");
     let loc = r.loc();

@@ -344,6 +344,16 @@ impl<'a> Record<'a> {
         }
     }
 
+    /// Like [`Record::get`], with where the field is written.
+    pub fn get_spanned<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        expected: &str,
+    ) -> Option<Spanned<T>> {
+        let loc = self.loc_of(key);
+        self.get(key, expected).map(|value| Spanned { value, loc })
+    }
+
     /// An optional text field. Numbers and booleans are taken as their text, since
     /// `participant: 7` or `id: 2021` are meant as codes.
     pub fn text(&mut self, key: &str) -> Option<Spanned<String>> {

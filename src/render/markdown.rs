@@ -115,7 +115,6 @@ pub fn render(
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut has_code = false;
     let mut fragments = Vec::new();
-    let mut in_comment = false;
     let mut embedded: HashMap<usize, usize> = HashMap::new();
     let mut slugs: HashMap<String, usize> = HashMap::new();
     // Links to withheld drafts lose their <a> but keep their text.
@@ -328,21 +327,7 @@ pub fn render(
             Event::End(TagEnd::Heading(level)) => {
                 out.push(Event::End(TagEnd::Heading(demote(*level))))
             }
-            Event::Html(h) | Event::InlineHtml(h) => {
-                let kept = strip_comments(h, &mut in_comment);
-                if !kept.is_empty() {
-                    let inline = matches!(ev, Event::InlineHtml(_));
-                    out.push(if inline {
-                        Event::InlineHtml(CowStr::from(kept))
-                    } else {
-                        Event::Html(CowStr::from(kept))
-                    });
-                }
-            }
-            other => {
-                in_comment = false;
-                out.push(other.clone());
-            }
+            other => out.push(other.clone()),
         }
         i += 1;
     }
@@ -645,49 +630,9 @@ fn fenced_ranges(src: &str) -> Vec<(usize, usize)> {
     ranges
 }
 
-/// Removes `<!-- ... -->` from raw HTML; `in_comment` carries an open comment across events.
-pub fn strip_comments(html: &str, in_comment: &mut bool) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    loop {
-        if *in_comment {
-            match rest.find("-->") {
-                Some(i) => {
-                    rest = &rest[i + 3..];
-                    *in_comment = false;
-                }
-                None => return out,
-            }
-        } else {
-            match rest.find("<!--") {
-                Some(i) => {
-                    out.push_str(&rest[..i]);
-                    rest = &rest[i + 4..];
-                    *in_comment = true;
-                }
-                None => {
-                    out.push_str(rest);
-                    return out;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn comments_are_removed_across_events() {
-        let mut c = false;
-        assert_eq!(strip_comments("a<!-- secret -->b", &mut c), "ab");
-        assert_eq!(strip_comments("<!-- open", &mut c), "");
-        assert!(c);
-        assert_eq!(strip_comments("still secret", &mut c), "");
-        assert_eq!(strip_comments("end -->after", &mut c), "after");
-        assert!(!c);
-    }
 
     #[test]
     fn script_links_are_recognised() {
