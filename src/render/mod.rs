@@ -13,6 +13,8 @@
 
 pub mod highlight;
 pub mod markdown;
+mod charts;
+mod filters;
 mod pages;
 pub mod site_theme;
 pub mod urls;
@@ -141,6 +143,8 @@ fn quote_input_hash(study: &Study, q: usize) -> u64 {
         let c = &study.themes[t].common;
         (&c.id, &c.title).hash(&mut h);
     }
+    // `data-themes` lists ancestors too: moving a theme changes the quote's HTML.
+    views::lineage_ids(study, &quote.themes).hash(&mut h);
     h.finish()
 }
 

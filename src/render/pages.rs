@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use tera::Context;
 
+use super::charts::{self, Bar};
+use super::filters::{ListOf, quote_filter};
 use super::views::{LinkView, SiteView, TagView, ThemeView};
 use super::{Parts, urls};
 use crate::diagnostics::Diagnostic;
@@ -202,6 +204,10 @@ impl Parts<'_> {
             .collect()
     }
 
+    fn filter(&self, quotes: &[QuoteIx], about: ListOf) -> super::filters::QuoteFilter {
+        quote_filter(self.study, &self.subtree_end, quotes, about)
+    }
+
     fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
         self.markdown
             .get(&(kind, i))
@@ -302,6 +308,8 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("site_group_table", &site_group_table(study, t));
             ctx.insert("at_sites", &theme_at_sites(study, t, None));
             ctx.insert("sections", &parts.theme_sections(t, quotes, false));
+            ctx.insert("charts", &theme_charts(study, t));
+            ctx.insert("filter", &parts.filter(quotes, ListOf::Theme(t)));
             template = "theme.html";
             path = urls::theme(&th.common.id);
             title = th.common.title.clone();
@@ -321,6 +329,8 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("count", &study.count(quotes));
             ctx.insert("sections", &parts.theme_sections(t, quotes, true));
             ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
+            ctx.insert("other_themes", &other_themes_at_site(study, t, s));
+            ctx.insert("filter", &parts.filter(quotes, ListOf::ThemeAtSite(t)));
             ctx.insert(
                 "subthemes",
                 &th.children
@@ -368,6 +378,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("content", html);
             ctx.insert("theme_rows", &themes_at_site(study, s));
             ctx.insert("sections", &parts.top_sections(quotes));
+            ctx.insert("filter", &parts.filter(quotes, ListOf::Site));
             template = "site.html";
             path = urls::site(&site.common.id);
             title = site.common.title.clone();
@@ -397,6 +408,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("content", html);
             ctx.insert("theme_rows", &themes_in_group(study, g));
             ctx.insert("sections", &parts.top_sections(quotes));
+            ctx.insert("filter", &parts.filter(quotes, ListOf::Group));
             template = "group.html";
             path = urls::group(&group.common.id);
             title = group.common.title.clone();
@@ -461,6 +473,13 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 })
                 .collect();
             ctx.insert("sections", &sections);
+            ctx.insert(
+                "filter",
+                &parts.filter(
+                    &(0..study.quotes.len()).collect::<Vec<_>>(),
+                    ListOf::Everything,
+                ),
+            );
             template = "quotes.html";
             path = urls::QUOTES.into();
             title = "All quotes".into();
@@ -626,6 +645,38 @@ fn site_group_table(study: &Study, t: ThemeIx) -> SiteGroupTable {
 }
 
 #[derive(Serialize)]
+struct ThemeCharts {
+    sites: String,
+    groups: String,
+}
+
+/// Participants on a theme per site and per group, as inline SVG.
+fn theme_charts(study: &Study, t: ThemeIx) -> ThemeCharts {
+    let mut by_group: Vec<Vec<QuoteIx>> = vec![Vec::new(); study.groups.len()];
+    for &q in &study.index.theme_quotes[t] {
+        by_group[study.quotes[q].group].push(q);
+    }
+    let sites: Vec<Bar> = (0..study.sites.len())
+        .map(|s| Bar {
+            label: study.sites[s].common.title.clone(),
+            count: study.count(&study.index.theme_site_quotes[t][s]),
+        })
+        .collect();
+    let groups: Vec<Bar> = by_group
+        .iter()
+        .enumerate()
+        .map(|(g, qs)| Bar {
+            label: study.groups[g].common.title.clone(),
+            count: study.count(qs),
+        })
+        .collect();
+    ThemeCharts {
+        sites: charts::participants_chart("chart-sites", "Participants per site", &sites),
+        groups: charts::participants_chart("chart-groups", "Participants per group", &groups),
+    }
+}
+
+#[derive(Serialize)]
 struct AtSite {
     site: TagView,
     count: Count,
@@ -671,6 +722,18 @@ fn themes_at_site(study: &Study, s: SiteIx) -> Vec<ThemeRow> {
                 }),
             }
         })
+        .collect()
+}
+
+/// The other top-level themes at a site (all but `t`'s own), for moving sideways
+/// from one theme-by-site page to the next.
+fn other_themes_at_site(study: &Study, t: ThemeIx, s: SiteIx) -> Vec<ThemeRow> {
+    let own = study.root_of(t);
+    themes_at_site(study, s)
+        .into_iter()
+        .enumerate()
+        .filter(|&(i, ref r)| r.depth == 0 && i != own)
+        .map(|(_, r)| r)
         .collect()
 }
 

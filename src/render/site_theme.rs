@@ -33,13 +33,24 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = builtin!(
     "finding.html",
     "quotes.html",
     "404.html",
+    "quote_filter.html",
 );
 
 /// The default site theme's static files.
-pub const BUILTIN_STATIC: &[(&str, &str)] = &[(
-    "style.css",
-    include_str!("../../themes/default/static/style.css"),
-)];
+pub const BUILTIN_STATIC: &[(&str, &str)] = &[
+    (
+        "style.css",
+        include_str!("../../themes/default/static/style.css"),
+    ),
+    (
+        "thematic.js",
+        include_str!("../../themes/default/static/thematic.js"),
+    ),
+    (
+        "favicon.svg",
+        include_str!("../../themes/default/static/favicon.svg"),
+    ),
+];
 
 /// A loaded site theme: compiled templates and the static files to copy.
 pub struct SiteTheme {
@@ -90,39 +101,66 @@ fn template_diagnostic(
             )
             .with_source(&text)
         }
-        _ => {
-            // Other kinds (a missing filter or include) carry their place only in the
-            // report text, as `--> NAME:LINE:COL`.
-            let report = err.to_string();
-            let place = report.lines().find_map(|l| {
-                let rest = l.trim_start().strip_prefix("--> ")?;
-                let mut parts = rest.rsplitn(3, ':');
-                let col: u32 = parts.next()?.trim().parse().ok()?;
-                let line: u32 = parts.next()?.trim().parse().ok()?;
-                Some((parts.next()?.to_string(), line, col))
-            });
-            let headline = report
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string();
-            match place
-                .and_then(|(name, line, col)| origins.get(&name).map(|o| (o.clone(), line, col)))
-            {
-                Some(((file, text), line, col)) => Diagnostic::error(
-                    file,
-                    Position::at(line, col),
-                    format!("template error {while_doing}: {headline}"),
-                )
-                .with_source(&text),
-                None => Diagnostic::error(
-                    "templates",
-                    Position::default(),
-                    format!("template error {while_doing}: {report}"),
-                ),
-            }
+        _ => report_diagnostic(&err.to_string(), origins, while_doing),
+    }
+}
+
+/// A diagnostic for each error of a Tera report: checks across templates (a missing
+/// filter or include) come as one message joining their reports, each with its
+/// place only in its text, as `--> NAME:LINE:COL`.
+fn template_diagnostics(
+    err: &tera::Error,
+    origins: &BTreeMap<String, (String, String)>,
+    while_doing: &str,
+) -> Vec<Diagnostic> {
+    let tera::ErrorKind::Msg(report) = err.kind() else {
+        return vec![template_diagnostic(err, origins, while_doing)];
+    };
+    let mut chunks: Vec<String> = Vec::new();
+    for line in report.lines() {
+        if line.starts_with("error: ") || chunks.is_empty() {
+            chunks.push(String::new());
         }
+        let chunk = chunks.last_mut().expect("a chunk was pushed");
+        chunk.push_str(line);
+        chunk.push('\n');
+    }
+    chunks
+        .iter()
+        .map(|c| report_diagnostic(c.trim_end(), origins, while_doing))
+        .collect()
+}
+
+fn report_diagnostic(
+    report: &str,
+    origins: &BTreeMap<String, (String, String)>,
+    while_doing: &str,
+) -> Diagnostic {
+    let place = report.lines().find_map(|l| {
+        let rest = l.trim_start().strip_prefix("--> ")?;
+        let mut parts = rest.rsplitn(3, ':');
+        let col: u32 = parts.next()?.trim().parse().ok()?;
+        let line: u32 = parts.next()?.trim().parse().ok()?;
+        Some((parts.next()?.to_string(), line, col))
+    });
+    let headline = report
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_string();
+    match place.and_then(|(name, line, col)| origins.get(&name).map(|o| (o.clone(), line, col))) {
+        Some(((file, text), line, col)) => Diagnostic::error(
+            file,
+            Position::at(line, col),
+            format!("template error {while_doing}: {headline}"),
+        )
+        .with_source(&text),
+        None => Diagnostic::error(
+            "templates",
+            Position::default(),
+            format!("template error {while_doing}: {report}"),
+        ),
     }
 }
 
@@ -171,15 +209,13 @@ pub fn load(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec<Diagnostic
         return Err(errors);
     }
 
-    // Check each template's syntax on its own so that every broken template is reported.
+    // Parse each template on its own so that every template with a syntax error is
+    // reported (Tera stops at the first). Checks across templates (parents, includes,
+    // filters) need them all, and come below.
     for (n, (shown, src)) in &templates {
         let mut probe = Tera::new();
         if let Err(e) = probe.add_raw_template(n, src) {
-            // Alone, a template cannot find its parent; that is checked below with all of them.
-            if matches!(
-                e.kind(),
-                tera::ErrorKind::MissingParent { .. } | tera::ErrorKind::TemplateNotFound(_)
-            ) {
+            if !matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
                 continue;
             }
             let mut origins = BTreeMap::new();
@@ -195,11 +231,7 @@ pub fn load(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec<Diagnostic
     if let Err(e) =
         tera.add_raw_templates(templates.iter().map(|(n, (_, s))| (n.as_str(), s.as_str())))
     {
-        return Err(vec![template_diagnostic(
-            &e,
-            &templates,
-            "in the site theme",
-        )]);
+        return Err(template_diagnostics(&e, &templates, "in the site theme"));
     }
     Ok(SiteTheme {
         tera,

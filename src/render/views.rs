@@ -140,7 +140,8 @@ pub struct QuoteView {
     pub group: TagView,
     /// Themes, as tagged.
     pub themes: Vec<TagView>,
-    /// Space-separated theme ids, for `data-themes`.
+    /// Space-separated ids of its themes and of their ancestors, for `data-themes`:
+    /// filtering by a theme must also find the quotes of its subthemes.
     pub theme_ids: String,
     /// Paragraphs of the verbatim text (split at blank lines).
     pub paragraphs: Vec<String>,
@@ -150,6 +151,24 @@ pub struct QuoteView {
     pub context: Option<String>,
     /// Marked as draft.
     pub draft: bool,
+}
+
+/// The ids of `themes` and of all their ancestors, each once, in tree order.
+pub fn lineage_ids(study: &Study, themes: &[ThemeIx]) -> String {
+    let mut all: Vec<ThemeIx> = Vec::with_capacity(themes.len() * 2);
+    for &t in themes {
+        let mut cur = Some(t);
+        while let Some(x) = cur {
+            all.push(x);
+            cur = study.themes[x].parent;
+        }
+    }
+    all.sort_unstable();
+    all.dedup();
+    all.iter()
+        .map(|&t| study.themes[t].common.id.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Splits plain text into paragraphs at blank lines; lines within a paragraph are joined by a space.
@@ -255,11 +274,7 @@ impl QuoteView {
                 title: group.title.clone(),
                 url: urls::group(&group.id),
             },
-            theme_ids: themes
-                .iter()
-                .map(|t| t.id.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
+            theme_ids: lineage_ids(study, &q.themes),
             themes,
             paragraphs: paragraphs(&q.text),
             original: q.original.as_ref().map(|o| OriginalView {

@@ -1,0 +1,106 @@
+//! The quote filter of a page that lists quotes: which controls it offers and their
+//! options. The filtering itself runs in the reader's browser (`static/thematic.js`),
+//! on the `data-site`, `data-group` and `data-themes` attributes of each quote.
+
+use serde::Serialize;
+
+use crate::model::{QuoteIx, Study, ThemeIx};
+
+/// What a quote list is about: a control is left out when the page is about one
+/// value of it (a site page needs no site filter).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ListOf {
+    Everything,
+    Theme(ThemeIx),
+    /// A theme's quotes at one site.
+    ThemeAtSite(ThemeIx),
+    Site,
+    Group,
+}
+
+/// The controls of one page's filter. An empty list means the control is left out.
+#[derive(Debug, Serialize)]
+pub(crate) struct QuoteFilter {
+    /// Quotes in the list.
+    pub total: usize,
+    pub sites: Vec<FilterOption>,
+    pub groups: Vec<FilterOption>,
+    /// Themes in tree order; `label` is indented by depth below the page's theme.
+    pub themes: Vec<FilterOption>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FilterOption {
+    pub id: String,
+    pub label: String,
+}
+
+/// The filter for a list of `quotes`. `subtree_end[t]` ends theme `t`'s subtree in
+/// tree order (themes `t..subtree_end[t]`).
+pub(crate) fn quote_filter(
+    study: &Study,
+    subtree_end: &[usize],
+    quotes: &[QuoteIx],
+    about: ListOf,
+) -> QuoteFilter {
+    let mut site_seen = vec![false; study.sites.len()];
+    let mut group_seen = vec![false; study.groups.len()];
+    let mut theme_seen = vec![false; study.themes.len()];
+    for &q in quotes {
+        let quote = &study.quotes[q];
+        site_seen[quote.site] = true;
+        group_seen[quote.group] = true;
+        for &t in &quote.themes {
+            let mut cur = Some(t);
+            while let Some(x) = cur {
+                theme_seen[x] = true;
+                cur = study.themes[x].parent;
+            }
+        }
+    }
+    let option = |c: &crate::model::Common, depth: usize| FilterOption {
+        id: c.id.clone(),
+        label: format!("{}{}", "\u{2013}\u{a0}".repeat(depth), c.title),
+    };
+
+    let sites: Vec<FilterOption> = match about {
+        ListOf::Site | ListOf::ThemeAtSite(_) => Vec::new(),
+        _ => (0..study.sites.len())
+            .filter(|&s| site_seen[s])
+            .map(|s| option(&study.sites[s].common, 0))
+            .collect(),
+    };
+    let groups: Vec<FilterOption> = match about {
+        ListOf::Group => Vec::new(),
+        _ => (0..study.groups.len())
+            .filter(|&g| group_seen[g])
+            .map(|g| option(&study.groups[g].common, 0))
+            .collect(),
+    };
+    // On a theme's page the choice is among its subthemes: the theme itself is "all".
+    let (themes, base_depth) = match about {
+        ListOf::Theme(t) | ListOf::ThemeAtSite(t) => {
+            (t + 1..subtree_end[t], study.themes[t].depth + 1)
+        }
+        _ => (0..study.themes.len(), 0),
+    };
+    let themes: Vec<FilterOption> = themes
+        .filter(|&t| theme_seen[t])
+        .map(|t| option(&study.themes[t].common, study.themes[t].depth - base_depth))
+        .collect();
+
+    QuoteFilter {
+        total: quotes.len(),
+        sites: at_least_two(sites),
+        groups: at_least_two(groups),
+        themes: match about {
+            ListOf::Theme(_) | ListOf::ThemeAtSite(_) => themes,
+            _ => at_least_two(themes),
+        },
+    }
+}
+
+/// A control with a single choice filters nothing.
+fn at_least_two(options: Vec<FilterOption>) -> Vec<FilterOption> {
+    if options.len() < 2 { Vec::new() } else { options }
+}

@@ -1,0 +1,179 @@
+/* thematic default site theme: quote filters and copy-link buttons.
+   Everything here is an enhancement: without JavaScript every quote shows, and the
+   theme-by-site pages answer the same questions. No dependencies, no requests. */
+(function () {
+  'use strict';
+
+  var announcer = document.getElementById('thematic-announce');
+  function announce(text) {
+    if (!announcer) return;
+    // Clearing first makes a repeated message heard again.
+    announcer.textContent = '';
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+  // ---- Quote filter -------------------------------------------------------
+  function setUpFilter(form, list) {
+    var selects = Array.prototype.slice.call(form.querySelectorAll('select[name]'));
+    var quotes = Array.prototype.slice.call(list.querySelectorAll('figure.quote'));
+    var blocks = Array.prototype.slice.call(list.querySelectorAll('.site-block, .quote-section'));
+    var status = document.getElementById('filter-status');
+    var empty = list.querySelector('.filter-empty');
+    var total = distinct(quotes);
+
+    function distinct(items) {
+      var seen = Object.create(null), n = 0;
+      items.forEach(function (q) {
+        var id = q.getAttribute('data-quote-id');
+        if (!seen[id]) { seen[id] = true; n++; }
+      });
+      return n;
+    }
+
+    function chosen() {
+      var c = {};
+      selects.forEach(function (s) { if (s.value) c[s.name] = s.value; });
+      return c;
+    }
+
+    function matches(q, c) {
+      if (c.site && q.getAttribute('data-site') !== c.site) return false;
+      if (c.group && q.getAttribute('data-group') !== c.group) return false;
+      if (c.theme && (' ' + q.getAttribute('data-themes') + ' ').indexOf(' ' + c.theme + ' ') < 0) return false;
+      return true;
+    }
+
+    function apply(updateUrl) {
+      var c = chosen();
+      var visible = [];
+      quotes.forEach(function (q) {
+        var show = matches(q, c);
+        q.hidden = !show;
+        if (show) visible.push(q);
+      });
+      // Inner blocks first: a section is empty when all its blocks and quotes are.
+      blocks.slice().reverse().forEach(function (b) {
+        b.hidden = !b.querySelector('figure.quote:not([hidden])');
+      });
+      var shown = distinct(visible);
+      var filtered = Object.keys(c).length > 0;
+      status.textContent = filtered
+        ? 'Showing ' + shown + ' of ' + plural(total, 'quote')
+        : 'Showing all ' + plural(total, 'quote');
+      if (empty) empty.hidden = shown > 0;
+      if (updateUrl) writeUrl(c);
+    }
+
+    function writeUrl(c) {
+      var params = new URLSearchParams(window.location.search);
+      selects.forEach(function (s) {
+        if (c[s.name]) params.set(s.name, c[s.name]); else params.delete(s.name);
+      });
+      var query = params.toString();
+      var url = window.location.pathname + (query ? '?' + query : '') + window.location.hash;
+      try {
+        window.history.replaceState(window.history.state, '', url);
+      } catch (e) {
+        // Some browsers refuse to change the URL of a page opened from disk; the
+        // filter still works, it just cannot be shared by its URL there.
+      }
+    }
+
+    function readUrl() {
+      var params = new URLSearchParams(window.location.search);
+      selects.forEach(function (s) {
+        var want = params.get(s.name);
+        var known = want && Array.prototype.some.call(s.options, function (o) { return o.value === want; });
+        s.value = known ? want : '';
+      });
+    }
+
+    form.addEventListener('change', function () { apply(true); });
+    form.addEventListener('submit', function (e) { e.preventDefault(); });
+    form.addEventListener('reset', function () {
+      // The reset happens after this event: apply once it has.
+      window.setTimeout(function () { apply(true); }, 0);
+    });
+    var clear = list.querySelector('.filter-clear');
+    if (clear) {
+      clear.addEventListener('click', function () {
+        form.reset();
+        (selects[0] || form).focus();
+      });
+    }
+    readUrl();
+    apply(false);
+    form.hidden = false;
+  }
+
+  // ---- Copy link ----------------------------------------------------------
+  function quoteUrl(figure) {
+    var link = figure.querySelector('a.permalink');
+    var href = link ? link.getAttribute('href') : '#' + figure.id;
+    if (href.charAt(0) === '#') {
+      return window.location.href.split('#')[0] + href;
+    }
+    return new URL(href, window.location.href).href;
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+    }
+    return legacyCopy(text);
+  }
+
+  function legacyCopy(text) {
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) resolve(); else reject(new Error('copy refused'));
+    });
+  }
+
+  function addCopyButtons() {
+    var figures = document.querySelectorAll('figure.quote');
+    Array.prototype.forEach.call(figures, function (figure) {
+      var caption = figure.querySelector('figcaption');
+      if (!caption || caption.querySelector('.copy-link')) return;
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'copy-link';
+      button.textContent = 'Copy link';
+      button.setAttribute('aria-label', 'Copy link to quote ' + figure.getAttribute('data-quote-id'));
+      caption.appendChild(document.createTextNode(' '));
+      caption.appendChild(button);
+    });
+    document.addEventListener('click', function (e) {
+      var button = e.target.closest ? e.target.closest('button.copy-link') : null;
+      if (!button) return;
+      var url = quoteUrl(button.closest('figure.quote'));
+      copyText(url).then(function () {
+        announce('Link copied');
+        button.classList.add('copied');
+        button.textContent = 'Copied';
+        window.setTimeout(function () {
+          button.textContent = 'Copy link';
+          button.classList.remove('copied');
+        }, 2000);
+      }, function () {
+        announce('Could not copy. The link is: ' + url);
+      });
+    });
+  }
+
+  var form = document.getElementById('quote-filter');
+  var list = document.getElementById('quote-list');
+  if (form && list) setUpFilter(form, list);
+  addCopyButtons();
+})();
