@@ -7,21 +7,15 @@
 //! and goes, and a stylesheet is swapped without a reload. All scenarios run even
 //! when one fails; the test then fails naming them.
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 
-use std::panic::AssertUnwindSafe;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use chromiumoxide::{Browser, Page};
 
-use chromiumoxide::{Browser, BrowserConfig, Page};
-use futures::{FutureExt, StreamExt};
-use serde::de::DeserializeOwned;
-use tempfile::TempDir;
-
-use common::server::{ServeProcess, TIMEOUT};
+use browser::{eval, launch, scenario, wait_js};
+use common::server::ServeProcess;
 use common::*;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The quotes file of `tests/fixtures/minimal`, and quote `a-01` in it.
 const QUOTES: &str = "content/quotes/main.yaml";
@@ -51,82 +45,6 @@ const TRACK_EVENT_SOURCES: &str = r#"(() => {
   Object.assign(Tracked, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });
   window.EventSource = Tracked;
 })();"#;
-
-/// How often the DOM is looked at while waiting.
-const DOM_POLL: Duration = Duration::from_millis(50);
-
-async fn launch() -> (Browser, tokio::task::JoinHandle<()>, TempDir) {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: the browser tests need Debian's chromium. \
-         Run scripts/test, which installs it (or: sudo apt-get install chromium)."
-    );
-    let profile = tempfile::Builder::new()
-        .prefix("thematic-chromium-")
-        .tempdir()
-        .expect("create a profile folder");
-    // chromiumoxide adds the leading `--` itself: `.arg("--x")` would pass `----x`.
-    let config = BrowserConfig::builder()
-        .chrome_executable(CHROMIUM)
-        .no_sandbox()
-        .new_headless_mode()
-        .user_data_dir(profile.path())
-        .args([
-            "disable-gpu",
-            "disable-background-networking",
-            "disable-component-update",
-            "disable-sync",
-            "no-first-run",
-            "disable-quic",
-        ])
-        .build()
-        .expect("browser config");
-    let (browser, mut handler) = Browser::launch(config)
-        .await
-        .unwrap_or_else(|e| panic!("launch {CHROMIUM}: {e}"));
-    // The handler drives the DevTools connection; nothing works unless it is polled.
-    // It can report messages it does not know: keep going, never stop on those.
-    let driver = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    (browser, driver, profile)
-}
-
-/// Evaluates `expr` in the page and decodes its value (through JSON, so any
-/// serialisable value comes back). Errors while the page is reloading are returned.
-async fn eval<T: DeserializeOwned>(page: &Page, expr: &str) -> Result<T, String> {
-    let js = format!("JSON.stringify(({expr}) ?? null)");
-    let result = tokio::time::timeout(Duration::from_secs(2), page.evaluate(js))
-        .await
-        .map_err(|_| format!("evaluating {expr:?} timed out"))?
-        .map_err(|e| format!("evaluating {expr:?}: {e}"))?;
-    let json: String = result
-        .into_value()
-        .map_err(|e| format!("{expr:?} gave no JSON text: {e}"))?;
-    serde_json::from_str(&json).map_err(|e| format!("{expr:?} = {json}: {e}"))
-}
-
-/// Evaluates `expr` every 50 ms until `done` accepts its value; that value. Fails
-/// after [`TIMEOUT`] with the last value (or error) seen.
-async fn wait_js<T: DeserializeOwned + std::fmt::Debug>(
-    page: &Page,
-    what: &str,
-    expr: &str,
-    done: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let last = eval::<T>(page, expr).await;
-        if let Ok(v) = &last {
-            if done(v) {
-                return last.unwrap();
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {TIMEOUT:?} waiting until {what}; last: {last:?}"
-        );
-        tokio::time::sleep(DOM_POLL).await;
-    }
-}
 
 /// Waits until the page's live-reload script is connected to the event stream.
 async fn wait_live(page: &Page) {
@@ -299,44 +217,16 @@ async fn css_swap(browser: &Browser) {
     page.close().await.ok();
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "(no message)".into())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn live_preview_in_headless_chromium() {
-    let (mut browser, driver, _profile) = launch().await;
+    let (browser, driver, _profile) = launch().await;
 
     let mut failures = Vec::new();
-    let scenarios = [
-        (
-            "live reload",
-            AssertUnwindSafe(live_reload(&browser)).catch_unwind().await,
-        ),
-        (
-            "error overlay",
-            AssertUnwindSafe(error_overlay(&browser))
-                .catch_unwind()
-                .await,
-        ),
-        (
-            "css swap",
-            AssertUnwindSafe(css_swap(&browser)).catch_unwind().await,
-        ),
-    ];
-    for (name, result) in scenarios {
-        if let Err(payload) = result {
-            failures.push(format!("{name}: {}", panic_text(payload.as_ref())));
-        }
-    }
+    scenario("live reload", live_reload(&browser), &mut failures).await;
+    scenario("error overlay", error_overlay(&browser), &mut failures).await;
+    scenario("css swap", css_swap(&browser), &mut failures).await;
 
-    browser.close().await.ok();
-    browser.wait().await.ok();
-    driver.abort();
+    browser::close(browser, driver).await;
     assert!(
         failures.is_empty(),
         "{} browser scenario(s) failed:\n{}",
