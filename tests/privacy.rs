@@ -1051,6 +1051,10 @@ fn suppressed_small_cells_are_never_published_as_numbers() {
     );
     let trust = read_page(&out, "themes/trust/index.html");
     assert!(trust.contains("<td>&lt;3</td>"), "{trust}");
+    // Charts draw a suppressed count as an outline to the threshold, and say it in words.
+    let chart = between(&trust, "<desc id=\"chart-sites-desc\">", "</desc>");
+    assert!(chart.contains("fewer than 3 participants"), "{chart}");
+    assert!(trust.contains("class=\"bar bar-suppressed\""), "{trust}");
     // A suppressed cell does not show its size through its shade either.
     for chunk in home.split("<td class=\"heat-").skip(1) {
         let td = chunk.split("</td>").next().unwrap();

@@ -179,7 +179,10 @@ mod tests {
                 },
             ],
         );
-        assert!(svg.contains(r#"class="bar bar-suppressed" x="0" y="66" width="30%""#), "{svg}");
+        assert!(
+            svg.contains(r#"class="bar bar-suppressed" x="0" y="66" width="30%""#),
+            "{svg}"
+        );
         assert!(svg.contains("B: fewer than 3 participants"));
         assert!(!svg.contains("B: 1"));
     }

@@ -102,5 +102,9 @@ pub(crate) fn quote_filter(
 
 /// A control with a single choice filters nothing.
 fn at_least_two(options: Vec<FilterOption>) -> Vec<FilterOption> {
-    if options.len() < 2 { Vec::new() } else { options }
+    if options.len() < 2 {
+        Vec::new()
+    } else {
+        options
+    }
 }

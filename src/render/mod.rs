@@ -11,10 +11,10 @@
 //! quotes are unchanged since the last render (in `serve`) is not rebuilt at all.
 //! Nothing here touches the disk except reading the site theme.
 
-pub mod highlight;
-pub mod markdown;
 mod charts;
 mod filters;
+pub mod highlight;
+pub mod markdown;
 mod pages;
 pub mod site_theme;
 pub mod urls;
