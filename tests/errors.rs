@@ -549,3 +549,22 @@ fn unknown_filter_in_a_site_theme_is_at_its_line() {
     run.assert_failed();
     run.error_at(file, 3, "Unknown filter `nofilter`");
 }
+
+#[test]
+fn every_template_that_names_a_missing_filter_or_template_is_reported() {
+    let s = TestStudy::fixture("minimal");
+    let finding = "themes/default/templates/finding.html";
+    let group = "themes/default/templates/group.html";
+    s.write(
+        finding,
+        "{% extends \"base.html\" %}\n{% block content %}\n{{ page.title | nofilter }}\n{% endblock content %}\n",
+    );
+    s.write(
+        group,
+        "{% extends \"base.html\" %}\n{% block content %}\n\n{% include \"nowhere.html\" %}\n{% endblock content %}\n",
+    );
+    let run = s.build();
+    run.assert_failed();
+    run.error_at(finding, 3, "Unknown filter `nofilter`");
+    run.error_at(group, 4, "Unknown template `nowhere.html`");
+}
