@@ -97,6 +97,12 @@ pub struct StudyRecord {
     pub site_theme: Option<Spanned<String>>,
     /// A plain-text notice shown on every page (for example, that quotes are illustrative).
     pub notice: Option<String>,
+    /// Licence of the published findings and data: an SPDX id or a URL.
+    pub license: Option<Spanned<String>>,
+    /// Keywords, for search engines and citations.
+    pub keywords: Vec<String>,
+    /// How to cite the study, as plain text; derived when absent.
+    pub citation: Option<String>,
 }
 
 /// `content/privacy.yaml`: what must never be published.
@@ -229,6 +235,9 @@ const STUDY_FIELDS: &[&str] = &[
     "base_url",
     "site_theme",
     "notice",
+    "license",
+    "keywords",
+    "citation",
 ];
 
 /// Everything read from a study's `content/` folder.
@@ -607,6 +616,9 @@ fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option
         base_url: r.text("base_url"),
         site_theme: r.text("site_theme"),
         notice: r.text("notice").map(|s| s.value),
+        license: r.text("license"),
+        keywords: r.text_list("keywords").map(|k| k.value).unwrap_or_default(),
+        citation: r.text("citation").map(|s| s.value),
     };
     r.finish();
     Some(study)

@@ -44,6 +44,23 @@ pub struct Meta {
     pub site_theme: String,
     /// Notice shown on every page.
     pub notice: Option<String>,
+    /// Licence of the published findings and data.
+    pub license: Option<License>,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// How to cite the study, as written in study.yaml; derived when `None`.
+    pub citation: Option<String>,
+}
+
+/// A licence: an SPDX identifier with its page, or only a URL.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct License {
+    /// SPDX identifier, such as `CC-BY-4.0`, when one was given.
+    pub spdx: Option<String>,
+    /// Where the licence text is.
+    pub url: String,
+    /// What to call it: the SPDX id, or the URL.
+    pub name: String,
 }
 
 /// A Markdown body and where it starts, for diagnostics while rendering.

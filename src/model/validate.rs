@@ -260,6 +260,25 @@ impl Validator<'_> {
                 None
             }
         });
+        let license = s.license.as_ref().and_then(|l| {
+            let v = l.value.trim();
+            if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace) {
+                Some(License { spdx: None, url: v.to_string(), name: v.to_string() })
+            } else if is_spdx_id(v) {
+                Some(License {
+                    spdx: Some(v.to_string()),
+                    url: format!("https://spdx.org/licenses/{v}.html"),
+                    name: v.to_string(),
+                })
+            } else {
+                let d = self
+                    .map
+                    .error(l.loc, format!("`license` must be an SPDX licence id or a URL, found `{v}`"))
+                    .with_hint("write, for example, `license: CC-BY-4.0` (ids are listed at https://spdx.org/licenses/), or the address of the licence text");
+                self.diags.push(d);
+                None
+            }
+        });
         let site_theme_loc = s.site_theme.as_ref().map(|t| t.loc);
         let meta = Meta {
             title: s.title,
@@ -278,6 +297,9 @@ impl Validator<'_> {
                 .map(|t| t.value)
                 .unwrap_or_else(|| "default".into()),
             notice: s.notice,
+            license,
+            keywords: s.keywords,
+            citation: s.citation,
         };
         (meta, site_theme_loc)
     }
@@ -891,6 +913,17 @@ enum Resolved {
     Found(usize),
     Withheld,
     Unknown,
+}
+
+/// An SPDX licence id or expression term: letters, digits, `.`, `-` and `+`, such as
+/// `CC-BY-4.0`, `CC0-1.0` or `LicenseRef-own`. The list of ids grows; the shape is
+/// what can be checked without it.
+fn is_spdx_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
 }
 
 fn is_iso_date(s: &str) -> bool {

@@ -12,6 +12,7 @@
 //! Nothing here touches the disk except reading the site theme.
 
 mod charts;
+mod data;
 mod filters;
 pub mod highlight;
 pub mod markdown;
@@ -354,6 +355,7 @@ impl Renderer {
                 highlight::stylesheet().into_bytes(),
             ));
         }
+        extra.extend(data::files(study));
         if let Some(base) = &study.meta.base_url {
             extra.push(OutputFile::new(
                 "sitemap.xml",

@@ -26,6 +26,7 @@ pub(crate) enum Page {
     Findings,
     Finding(usize),
     Quotes,
+    Data,
     NotFound,
 }
 
@@ -38,6 +39,7 @@ pub(crate) fn all_pages(study: &Study) -> Vec<Page> {
         Page::Groups,
         Page::Findings,
         Page::Quotes,
+        Page::Data,
         Page::NotFound,
     ];
     for t in 0..study.themes.len() {
@@ -486,6 +488,18 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             kind = "quotes";
             description = Some("Every published quote, by site.".into());
             breadcrumbs = crumbs(vec![("All quotes".into(), None)]);
+            has_code = false;
+        }
+        Page::Data => {
+            template = "data.html";
+            path = urls::DATA.into();
+            title = "Data".into();
+            kind = "data";
+            description = Some(
+                "Download the study's published quotes and codebook as CSV, JSON and REFI-QDA files."
+                    .into(),
+            );
+            breadcrumbs = crumbs(vec![("Data".into(), None)]);
             has_code = false;
         }
         Page::NotFound => {

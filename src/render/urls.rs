@@ -14,6 +14,8 @@ pub const GROUPS: &str = "groups/index.html";
 pub const FINDINGS: &str = "findings/index.html";
 /// Every quote.
 pub const QUOTES: &str = "quotes/index.html";
+/// The open data page; the data files sit beside it.
+pub const DATA: &str = "data/index.html";
 /// The not-found page.
 pub const NOT_FOUND: &str = "404.html";
 

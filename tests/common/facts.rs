@@ -369,6 +369,7 @@ impl Facts {
             "groups/index.html",
             "findings/index.html",
             "quotes/index.html",
+            "data/index.html",
         ]
         .iter()
         .map(|s| s.to_string())
