@@ -14,4 +14,5 @@ pub mod output;
 pub mod pipeline;
 pub mod privacy;
 pub mod render;
+pub mod search;
 pub mod serve;

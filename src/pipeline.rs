@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::model::{ModelOptions, Study};
 use crate::render::{self, Rendered};
-use crate::{load, model, output, privacy};
+use crate::{load, model, output, privacy, search};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -130,6 +130,7 @@ pub struct Session {
     templates: Option<u64>,
     /// What the privacy guard did in the last run.
     privacy_report: Option<privacy::Report>,
+    search: search::IndexCache,
 }
 
 impl Session {
@@ -142,6 +143,7 @@ impl Session {
             renderer: render::Renderer::new(),
             templates: None,
             privacy_report: None,
+            search: search::IndexCache::default(),
         }
     }
 
@@ -205,8 +207,18 @@ impl Session {
             self.templates = Some(theme.templates_hash());
         }
         let t = Instant::now();
-        let rendered = self.renderer.render(&study, &mut theme);
+        let mut rendered = self.renderer.render(&study, &mut theme);
         timing("render", t);
+        let t = Instant::now();
+        let (index, changed) = self.search.files(&study);
+        if changed {
+            rendered
+                .changed
+                .extend(index.iter().map(|f| f.path.clone()));
+        }
+        rendered.files.extend(index);
+        rendered.files.sort_by(|a, b| a.path.cmp(&b.path));
+        timing("search index", t);
         diags.extend(rendered.diagnostics.iter().cloned());
         if diags.has_errors() {
             // The next run must compare against what was last shown, not this failed attempt.

@@ -174,32 +174,6 @@ enum Where<'a> {
     Field(Loc),
 }
 
-/// The text a Markdown body shows once rendered: formatting, entities and line
-/// breaks are gone, so `**Mary** Nakato` reads as `Mary Nakato`. Returns the text
-/// and, for each of its bytes, the offset in the body it came from.
-fn rendered_text(body: &str) -> (String, Vec<usize>) {
-    use pulldown_cmark::{Event, Options, Parser, TagEnd};
-    let mut text = String::new();
-    let mut offsets = Vec::new();
-    let mut push = |s: &str, at: usize, text: &mut String| {
-        text.push_str(s);
-        offsets.extend(std::iter::repeat_n(at, s.len()));
-    };
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
-    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
-        match event {
-            Event::Text(t) | Event::Code(t) => push(&t, range.start, &mut text),
-            Event::SoftBreak | Event::HardBreak => push(" ", range.start, &mut text),
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell,
-            ) => push("\n", range.start, &mut text),
-            _ => {}
-        }
-    }
-    (text, offsets)
-}
-
 struct Guard<'a> {
     study: &'a Study,
     identifiers: Option<AhoCorasick>,
@@ -659,7 +633,7 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
         for (doc, front) in docs {
             // The source (links, raw HTML) and the text readers see (formatting removed).
             g.identifiers_in(&mut diags, Where::Doc(doc), &doc.body);
-            let (shown, offsets) = rendered_text(&doc.body);
+            let (shown, offsets) = crate::render::markdown::plain_text(&doc.body);
             g.identifiers_in(&mut diags, Where::DocText(doc, &offsets), &shown);
             let loc = Loc {
                 file: doc.file,

@@ -534,6 +534,32 @@ fn resolve(study: &Study, dest: &str) -> Option<Target> {
     Some(Target::Url(with_fragment(url)))
 }
 
+/// The text a Markdown body shows once rendered: formatting, entities and line
+/// breaks are gone, so `**Mary** Nakato` reads as `Mary Nakato`. Returns the text
+/// and, for each of its bytes, the offset in the body it came from.
+pub fn plain_text(body: &str) -> (String, Vec<usize>) {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let mut text = String::new();
+    let mut offsets = Vec::new();
+    let mut push = |s: &str, at: usize, text: &mut String| {
+        text.push_str(s);
+        offsets.extend(std::iter::repeat_n(at, s.len()));
+    };
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+        match event {
+            Event::Text(t) | Event::Code(t) => push(&t, range.start, &mut text),
+            Event::SoftBreak | Event::HardBreak => push(" ", range.start, &mut text),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell,
+            ) => push("\n", range.start, &mut text),
+            _ => {}
+        }
+    }
+    (text, offsets)
+}
+
 /// A heading's anchor: lowercase words joined by hyphens.
 pub fn heading_slug(text: &str) -> String {
     let mut out = String::new();

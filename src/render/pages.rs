@@ -27,6 +27,7 @@ pub(crate) enum Page {
     Finding(usize),
     Quotes,
     Data,
+    Search,
     NotFound,
 }
 
@@ -40,6 +41,7 @@ pub(crate) fn all_pages(study: &Study) -> Vec<Page> {
         Page::Findings,
         Page::Quotes,
         Page::Data,
+        Page::Search,
         Page::NotFound,
     ];
     for t in 0..study.themes.len() {
@@ -500,6 +502,16 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                     .into(),
             );
             breadcrumbs = crumbs(vec![("Data".into(), None)]);
+            has_code = false;
+        }
+        Page::Search => {
+            template = "search.html";
+            path = urls::SEARCH.into();
+            title = "Search".into();
+            kind = "search";
+            description =
+                Some("Search the study's quotes, themes, sites, groups and findings.".into());
+            breadcrumbs = crumbs(vec![("Search".into(), None)]);
             has_code = false;
         }
         Page::NotFound => {

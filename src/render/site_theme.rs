@@ -35,6 +35,7 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = builtin!(
     "404.html",
     "quote_filter.html",
     "data.html",
+    "search.html",
 );
 
 /// The default site theme's static files.
@@ -46,6 +47,10 @@ pub const BUILTIN_STATIC: &[(&str, &str)] = &[
     (
         "thematic.js",
         include_str!("../../themes/default/static/thematic.js"),
+    ),
+    (
+        "search.js",
+        include_str!("../../themes/default/static/search.js"),
     ),
     (
         "favicon.svg",

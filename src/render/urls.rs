@@ -16,6 +16,8 @@ pub const FINDINGS: &str = "findings/index.html";
 pub const QUOTES: &str = "quotes/index.html";
 /// The open data page; the data files sit beside it.
 pub const DATA: &str = "data/index.html";
+/// The search page; its index is in `search/`.
+pub const SEARCH: &str = "search/index.html";
 /// The not-found page.
 pub const NOT_FOUND: &str = "404.html";
 

@@ -370,6 +370,7 @@ impl Facts {
             "findings/index.html",
             "quotes/index.html",
             "data/index.html",
+            "search/index.html",
         ]
         .iter()
         .map(|s| s.to_string())

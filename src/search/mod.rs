@@ -1,0 +1,477 @@
+//! The search index, built at build time from the published study and written as
+//! small script files under `search/`, which the search page loads with `<script>`
+//! elements. Scripts load from `file://` where `fetch` is refused, so the site
+//! searches from disk as well as from any static host or sub-path.
+//!
+//! Files, each a call to a function of `window.thematicSearch` (static/search.js):
+//! - `search/meta.js`: document count, shard keys, the sites, groups and themes to
+//!   narrow by. Loaded first; small.
+//! - `search/t/KEY.js`: the terms whose shard is KEY, with their posting lists.
+//!   Terms are sharded by prefix: one character, and longer where a shard would be
+//!   larger than [`SHARD_BUDGET`], so a one-word search loads one shard, however
+//!   large the study.
+//! - `search/d/N.js`: documents (quotes and pages) N*k..(N+1)*k, with the text the
+//!   result snippets are cut from. Only the chunks of shown results are loaded.
+//! - `search/f/NAME.js`: posting lists of `site-I`, `group-I` and `theme-I` (a
+//!   theme with its subthemes), loaded when a search is narrowed.
+//!
+//! Built from the same [`Study`] as the pages: drafts are in it only when the
+//! build shows drafts, withdrawn participants never.
+
+mod encode;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::model::Study;
+use crate::render::OutputFile;
+use crate::render::markdown::plain_text;
+use crate::render::urls;
+
+/// A shard larger than this (bytes of encoded postings) is split by a longer prefix.
+const SHARD_BUDGET: usize = 24 * 1024;
+/// Initial shard prefix length, in characters: small studies get few files.
+const PREFIX: usize = 1;
+/// Target size of a document chunk, in bytes of text.
+const CHUNK_BUDGET: usize = 12 * 1024;
+/// Longest page text kept for snippets; the whole text is indexed.
+const PAGE_TEXT: usize = 1500;
+
+/// The index of the last build, kept so that a rebuild whose searchable text did
+/// not change (most edits in `serve`) reuses it.
+#[derive(Default)]
+pub struct IndexCache {
+    last: Option<(u64, Vec<OutputFile>)>,
+}
+
+impl IndexCache {
+    /// The index files for `study`, and whether they differ from the last call's.
+    pub fn files(&mut self, study: &Study) -> (Vec<OutputFile>, bool) {
+        let hash = inputs_hash(study);
+        if let Some((h, files)) = &self.last {
+            if *h == hash {
+                return (files.clone(), false);
+            }
+        }
+        let files = index_files(study);
+        self.last = Some((hash, files.clone()));
+        (files, true)
+    }
+}
+
+/// A hash of everything the index is built from.
+fn inputs_hash(study: &Study) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    let common = |c: &crate::model::Common, h: &mut DefaultHasher| {
+        (&c.id, &c.title, &c.summary, &c.doc.body).hash(h);
+    };
+    for t in &study.themes {
+        common(&t.common, &mut h);
+        (t.depth, t.parent).hash(&mut h);
+    }
+    for c in study.findings.iter().map(|f| &f.common) {
+        common(c, &mut h);
+    }
+    for c in study.sites.iter().map(|s| &s.common) {
+        common(c, &mut h);
+    }
+    for c in study.groups.iter().map(|g| &g.common) {
+        common(c, &mut h);
+    }
+    for q in &study.quotes {
+        (
+            &q.id,
+            &q.participant,
+            q.site,
+            q.group,
+            &q.themes,
+            &q.text,
+            &q.context,
+        )
+            .hash(&mut h);
+        if let Some(o) = &q.original {
+            (&o.text, &o.lang, o.rtl).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// The search index's files.
+pub fn index_files(study: &Study) -> Vec<OutputFile> {
+    let docs = documents(study);
+    let mut terms: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (n, doc) in docs.iter().enumerate() {
+        let n = n as u32;
+        for text in &doc.indexed {
+            for word in text::words(text) {
+                let (folded, spelled) = text::index_forms(word);
+                add_posting(&mut terms, folded, n);
+                if let Some(s) = spelled {
+                    add_posting(&mut terms, s, n);
+                }
+            }
+        }
+    }
+    let encoded: BTreeMap<String, String> = terms
+        .into_iter()
+        .map(|(t, docs)| {
+            let p = encode::postings(&docs);
+            (t, p)
+        })
+        .collect();
+    let (shards, split) = shard(&encoded);
+
+    let mut files = Vec::new();
+    for (key, members) in &shards {
+        let map: serde_json::Map<String, serde_json::Value> = members
+            .iter()
+            .map(|t| (t.clone(), json!(encoded[t])))
+            .collect();
+        files.push(script(
+            format!("search/t/{}.js", file_key(key)),
+            "terms",
+            &json!(key),
+            &serde_json::Value::Object(map),
+        ));
+    }
+
+    let chunks = chunk(&docs);
+    for (i, range) in chunks.iter().enumerate() {
+        let list: Vec<&serde_json::Value> = docs[range.clone()].iter().map(|d| &d.stored).collect();
+        files.push(script(
+            format!("search/d/{i}.js"),
+            "docs",
+            &json!(i),
+            &json!(list),
+        ));
+    }
+
+    for (name, docs) in facets(study, &docs) {
+        files.push(script(
+            format!("search/f/{name}.js"),
+            "facet",
+            &json!(name),
+            &json!(encode::postings(&docs)),
+        ));
+    }
+
+    let meta = Meta {
+        version: 1,
+        docs: docs.len(),
+        chunks: chunks.iter().map(|r| r.end as u32).collect(),
+        keys: shards.keys().cloned().collect(),
+        split: split.into_iter().collect(),
+        prefix: PREFIX,
+        sites: study
+            .sites
+            .iter()
+            .map(|s| (s.common.id.clone(), s.common.title.clone()))
+            .collect(),
+        groups: study
+            .groups
+            .iter()
+            .map(|g| (g.common.id.clone(), g.common.title.clone()))
+            .collect(),
+        themes: study
+            .themes
+            .iter()
+            .map(|t| (t.common.id.clone(), t.common.title.clone(), t.depth))
+            .collect(),
+    };
+    files.push(script(
+        "search/meta.js".into(),
+        "meta",
+        &serde_json::Value::Null,
+        &serde_json::to_value(&meta).unwrap_or_default(),
+    ));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+fn add_posting(terms: &mut BTreeMap<String, Vec<u32>>, term: String, doc: u32) {
+    let list = terms.entry(term).or_default();
+    if list.last() != Some(&doc) {
+        list.push(doc);
+    }
+}
+
+#[derive(Serialize)]
+struct Meta {
+    version: u32,
+    /// Number of documents.
+    docs: usize,
+    /// End (exclusive) of each document chunk.
+    chunks: Vec<u32>,
+    /// Every shard key; a key ending in `$` holds only the term equal to the rest.
+    keys: Vec<String>,
+    /// Prefixes whose terms are spread over longer keys.
+    split: Vec<String>,
+    /// Length of the first prefix.
+    prefix: usize,
+    sites: Vec<(String, String)>,
+    groups: Vec<(String, String)>,
+    themes: Vec<(String, String, usize)>,
+}
+
+/// One searchable thing: the texts it is found by, and what a result shows.
+struct Document {
+    indexed: Vec<String>,
+    stored: serde_json::Value,
+}
+
+/// Every document: pages first (themes in codebook order, findings, sites, groups),
+/// then quotes in study order. Results keep this order among equals.
+fn documents(study: &Study) -> Vec<Document> {
+    let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
+    let page = |kind: &str, c: &crate::model::Common, url: String| {
+        let (body, _) = plain_text(&c.doc.body);
+        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut indexed = vec![c.title.clone(), body.clone()];
+        indexed.extend(c.summary.clone());
+        Document {
+            indexed,
+            stored: json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]),
+        }
+    };
+    for t in &study.themes {
+        docs.push(page("t", &t.common, urls::theme(&t.common.id)));
+    }
+    for f in &study.findings {
+        docs.push(page("f", &f.common, urls::finding(&f.common.id)));
+    }
+    for s in &study.sites {
+        docs.push(page("s", &s.common, urls::site(&s.common.id)));
+    }
+    for g in &study.groups {
+        docs.push(page("g", &g.common, urls::group(&g.common.id)));
+    }
+    for q in &study.quotes {
+        let home = q.themes.first().map_or_else(
+            || urls::QUOTES.to_string(),
+            |&t| urls::theme(&study.themes[t].common.id),
+        );
+        let url = format!("{home}#{}", urls::quote_anchor(&q.id));
+        let mut indexed = vec![q.text.clone()];
+        indexed.extend(q.original.as_ref().map(|o| o.text.clone()));
+        indexed.extend(q.context.clone());
+        indexed.push(q.participant.clone());
+        docs.push(Document {
+            indexed,
+            stored: json!([
+                "q",
+                q.id,
+                q.participant,
+                q.site,
+                q.group,
+                url,
+                q.text,
+                q.original.as_ref().map(|o| &o.text),
+                q.original.as_ref().map(|o| &o.lang),
+                q.original.as_ref().map(|o| o.rtl),
+                q.context,
+                q.themes,
+            ]),
+        });
+    }
+    docs
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The shard key of `term`, given the prefixes that were split.
+fn shard_key(term: &str, split: &BTreeSet<String>) -> String {
+    let chars: Vec<char> = term.chars().collect();
+    let mut len = PREFIX.min(chars.len());
+    loop {
+        let key: String = chars[..len].iter().collect();
+        if !split.contains(&key) {
+            return key;
+        }
+        if len == chars.len() {
+            return format!("{key}$");
+        }
+        len += 1;
+    }
+}
+
+/// Groups terms into shards by prefix, lengthening the prefix of any shard over
+/// budget. Returns the shards (key to terms) and the split prefixes.
+fn shard(encoded: &BTreeMap<String, String>) -> (BTreeMap<String, Vec<String>>, BTreeSet<String>) {
+    let mut split: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let mut shards: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+        for (term, postings) in encoded {
+            let e = shards.entry(shard_key(term, &split)).or_default();
+            e.0.push(term.clone());
+            e.1 += term.len() + postings.len() + 6;
+        }
+        let over: Vec<String> = shards
+            .iter()
+            .filter(|(key, (terms, size))| {
+                *size > SHARD_BUDGET
+                    && !key.ends_with('$')
+                    && terms
+                        .iter()
+                        .any(|t| t.chars().count() > key.chars().count())
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        if over.is_empty() {
+            return (
+                shards
+                    .into_iter()
+                    .map(|(k, (terms, _))| (k, terms))
+                    .collect(),
+                split,
+            );
+        }
+        split.extend(over);
+    }
+}
+
+/// A shard key as a file name: lowercase ASCII letters and digits as they are,
+/// anything else as `_HEX_`, and the `$` of an exact-term key as `-`.
+fn file_key(key: &str) -> String {
+    let mut out = String::new();
+    for c in key.chars() {
+        match c {
+            'a'..='z' | '0'..='9' => out.push(c),
+            '$' => out.push('-'),
+            _ => {
+                let _ = write!(out, "_{:x}_", c as u32);
+            }
+        }
+    }
+    out
+}
+
+/// Consecutive documents in chunks of about [`CHUNK_BUDGET`] bytes.
+fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, d) in docs.iter().enumerate() {
+        size += d.stored.to_string().len();
+        if size >= CHUNK_BUDGET {
+            out.push(start..i + 1);
+            start = i + 1;
+            size = 0;
+        }
+    }
+    if start < docs.len() {
+        out.push(start..docs.len());
+    }
+    out
+}
+
+/// Posting lists of each site, group and theme (with its subthemes), over quotes.
+fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
+    let first_quote = (docs.len() - study.quotes.len()) as u32;
+    let mut sites = vec![Vec::new(); study.sites.len()];
+    let mut groups = vec![Vec::new(); study.groups.len()];
+    let mut themes: Vec<Vec<u32>> = vec![Vec::new(); study.themes.len()];
+    for (i, q) in study.quotes.iter().enumerate() {
+        let n = first_quote + i as u32;
+        sites[q.site].push(n);
+        groups[q.group].push(n);
+        let mut seen = BTreeSet::new();
+        for &t in &q.themes {
+            let mut cur = Some(t);
+            while let Some(x) = cur {
+                seen.insert(x);
+                cur = study.themes[x].parent;
+            }
+        }
+        for t in seen {
+            themes[t].push(n);
+        }
+    }
+    let named = |kind: &str, lists: Vec<Vec<u32>>| {
+        lists
+            .into_iter()
+            .enumerate()
+            .map(move |(i, l)| (format!("{kind}-{i}"), l))
+            .collect::<Vec<_>>()
+    };
+    let mut out = named("site", sites);
+    out.extend(named("group", groups));
+    out.extend(named("theme", themes));
+    out
+}
+
+/// A script file that hands `data` to `thematicSearch.FUNCTION(key, data)`.
+fn script(
+    path: String,
+    function: &str,
+    key: &serde_json::Value,
+    data: &serde_json::Value,
+) -> OutputFile {
+    // `</` never appears in JSON text that is run as a script file, but a quote
+    // could contain `</script>`: escape it anyway so the chunk is safe to inline.
+    let body = serde_json::to_string(data)
+        .unwrap_or_default()
+        .replace("</", "<\\/");
+    let text = if key.is_null() {
+        format!("thematicSearch.{function}({body});\n")
+    } else {
+        format!("thematicSearch.{function}({key},{body});\n")
+    };
+    OutputFile::new(path, text.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_keys_lengthen_only_where_split() {
+        let mut split = BTreeSet::new();
+        assert_eq!(shard_key("bus", &split), "b");
+        assert_eq!(shard_key("a", &split), "a");
+        split.insert("b".to_string());
+        split.insert("bu".to_string());
+        assert_eq!(shard_key("bus", &split), "bus");
+        assert_eq!(shard_key("bu", &split), "bu$");
+        assert_eq!(shard_key("ba", &split), "ba");
+        assert_eq!(shard_key("b", &split), "b$");
+    }
+
+    #[test]
+    fn a_large_shard_is_split_by_a_longer_prefix() {
+        let big = "!".to_string() + &"_".repeat(SHARD_BUDGET);
+        let mut encoded = BTreeMap::new();
+        encoded.insert("the".to_string(), big.clone());
+        encoded.insert("they".to_string(), big);
+        encoded.insert("thin".to_string(), "1".to_string());
+        encoded.insert("to".to_string(), "1".to_string());
+        let (shards, split) = shard(&encoded);
+        assert!(
+            split.contains("t") && split.contains("th") && split.contains("the"),
+            "{split:?}"
+        );
+        assert_eq!(shards["the$"], ["the"]);
+        assert_eq!(shards["they"], ["they"]);
+        assert_eq!(shards["thi"], ["thin"]);
+        assert_eq!(shards["to"], ["to"]);
+    }
+
+    #[test]
+    fn file_keys_are_safe_names() {
+        assert_eq!(file_key("bu"), "bu");
+        assert_eq!(file_key("the$"), "the-");
+        assert_eq!(file_key("שָ"), "_5e9__5b8_");
+    }
+}
