@@ -136,6 +136,13 @@ pub struct Author {
     /// ORCID iD, such as `0000-0002-1825-0097`.
     #[serde(default)]
     pub orcid: Option<String>,
+    /// Family name(s), for citations; with `given_names`, the author is a person.
+    /// Without either, citations use `name` as written (a team or consortium).
+    #[serde(default)]
+    pub family_names: Option<String>,
+    /// Given name(s), for citations.
+    #[serde(default)]
+    pub given_names: Option<String>,
 }
 
 /// A Markdown page: front matter fields and body. Fields that a kind does not
@@ -606,7 +613,7 @@ fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option
         authors: r
             .get::<Vec<Author>>(
                 "authors",
-                "a list of authors, each `{name: ..., affiliation: ..., orcid: ...}`",
+                "a list of authors, each `{name: ..., affiliation: ..., orcid: ..., family_names: ..., given_names: ...}`",
             )
             .unwrap_or_default(),
         language: r.text("language"),

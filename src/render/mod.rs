@@ -12,6 +12,7 @@
 //! Nothing here touches the disk except reading the site theme.
 
 mod charts;
+pub mod cite;
 mod data;
 mod filters;
 pub mod highlight;
@@ -356,7 +357,15 @@ impl Renderer {
             ));
         }
         extra.extend(data::files(study));
+        extra.push(OutputFile::new(
+            "CITATION.cff",
+            cite::citation_cff(&study.meta).into_bytes(),
+        ));
         if let Some(base) = &study.meta.base_url {
+            extra.push(OutputFile::new(
+                "robots.txt",
+                cite::robots_txt(base).into_bytes(),
+            ));
             extra.push(OutputFile::new(
                 "sitemap.xml",
                 sitemap(base, &files).into_bytes(),
@@ -533,6 +542,7 @@ fn set_globals(study: &Study, theme: &mut SiteTheme) -> u64 {
     };
     let g = theme.tera.global_context();
     g.insert("study", &study_view);
+    g.insert("citation", &cite::citation(&study.meta));
     g.insert("themes", &themes);
     g.insert(
         "top_themes",

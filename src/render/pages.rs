@@ -283,7 +283,11 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             path = urls::HOME.into();
             title = study.meta.title.clone();
             kind = "home";
-            description = study.meta.description.clone();
+            description = study
+                .meta
+                .description
+                .clone()
+                .or_else(|| study.meta.subtitle.clone());
             breadcrumbs = Vec::new();
             has_code = code;
         }
@@ -318,7 +322,13 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             path = urls::theme(&th.common.id);
             title = th.common.title.clone();
             kind = "theme";
-            description = th.common.summary.clone();
+            description = Some(th.common.summary.clone().unwrap_or_else(|| {
+                format!(
+                    "What participants in {} said about {}.",
+                    study.meta.title,
+                    th.common.title.to_lowercase()
+                )
+            }));
             let mut items = theme_ancestry(study, t);
             items.push((title.clone(), None));
             breadcrumbs = crumbs(items);
@@ -387,7 +397,12 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             path = urls::site(&site.common.id);
             title = site.common.title.clone();
             kind = "site";
-            description = site.common.summary.clone();
+            description = Some(site.common.summary.clone().unwrap_or_else(|| {
+                format!(
+                    "What participants at {} said, theme by theme.",
+                    site.common.title
+                )
+            }));
             breadcrumbs = crumbs(vec![
                 ("Sites".into(), Some(urls::SITES.into())),
                 (title.clone(), None),
@@ -417,7 +432,12 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             path = urls::group(&group.common.id);
             title = group.common.title.clone();
             kind = "group";
-            description = group.common.summary.clone();
+            description = Some(group.common.summary.clone().unwrap_or_else(|| {
+                format!(
+                    "What participants in the group {} said, theme by theme.",
+                    group.common.title
+                )
+            }));
             breadcrumbs = crumbs(vec![
                 ("Groups".into(), Some(urls::GROUPS.into())),
                 (title.clone(), None),
@@ -455,7 +475,12 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             path = urls::finding(&finding.common.id);
             title = finding.common.title.clone();
             kind = "finding";
-            description = finding.common.summary.clone();
+            description =
+                Some(
+                    finding.common.summary.clone().unwrap_or_else(|| {
+                        format!("{}: {}.", study.meta.title, finding.common.title)
+                    }),
+                );
             breadcrumbs = crumbs(vec![
                 ("Findings".into(), Some(urls::FINDINGS.into())),
                 (title.clone(), None),

@@ -172,8 +172,29 @@
     });
   }
 
+  // ---- Copy a block of text (the citation) ---------------------------------
+  function setUpCopyText() {
+    var buttons = document.querySelectorAll('button.copy-text[data-copy]');
+    Array.prototype.forEach.call(buttons, function (button) {
+      var source = document.getElementById(button.getAttribute('data-copy'));
+      if (!source) return;
+      button.hidden = false;
+      var label = button.textContent;
+      button.addEventListener('click', function () {
+        copyText(source.textContent.trim()).then(function () {
+          announce('Copied');
+          button.textContent = 'Copied';
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        }, function () {
+          announce('Could not copy: select the text and copy it by hand.');
+        });
+      });
+    });
+  }
+
   var form = document.getElementById('quote-filter');
   var list = document.getElementById('quote-list');
   if (form && list) setUpFilter(form, list);
   addCopyButtons();
+  setUpCopyText();
 })();
