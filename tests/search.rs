@@ -1,0 +1,382 @@
+//! The search index in `search/`, read back file by file as the browser reads it:
+//! `meta.js`, the term shards, the document chunks and the facet lists. What must be
+//! found is computed from the study's files (tests/common/facts.rs), and words are
+//! folded here by their own rules, not by thematic's code.
+//!
+//! Searching in a real browser, from `file://` and under a sub-path, is in
+//! tests/reader.rs.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use common::*;
+
+/// The index of one build.
+struct Index {
+    meta: Value,
+    /// Documents, by number.
+    docs: Vec<Value>,
+    /// Every term, with its documents.
+    terms: BTreeMap<String, BTreeSet<u32>>,
+    /// Which shard each term was found in.
+    shard_of: BTreeMap<String, String>,
+    /// Facet lists by name.
+    facets: BTreeMap<String, BTreeSet<u32>>,
+}
+
+/// The arguments of `thematicSearch.NAME(...)` in an index file.
+fn call_args(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let open = text.find('(').expect("a call");
+    let body = text[open + 1..].trim_end().trim_end_matches(';');
+    let body = body.strip_suffix(')').expect("a closed call");
+    let v: Value = serde_json::from_str(&format!("[{body}]"))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    v.as_array().unwrap().clone()
+}
+
+const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+
+/// Decodes a posting list as search.js does.
+fn decode(s: &str) -> BTreeSet<u32> {
+    let value = |c: char| ALPHABET.find(c).unwrap_or_else(|| panic!("bad char {c}")) as u32;
+    let mut out = BTreeSet::new();
+    if let Some(rest) = s.strip_prefix('!') {
+        for (i, c) in rest.chars().enumerate() {
+            for bit in 0..6 {
+                if value(c) & (1 << bit) != 0 {
+                    out.insert(i as u32 * 6 + bit);
+                }
+            }
+        }
+        return out;
+    }
+    let (mut cur, mut shift, mut prev) = (0u32, 0u32, None::<u32>);
+    for c in s.chars() {
+        let v = value(c);
+        cur |= (v & 31) << shift;
+        shift += 5;
+        if v & 32 == 0 {
+            let d = prev.map_or(cur, |p| p + cur + 1);
+            out.insert(d);
+            prev = Some(d);
+            cur = 0;
+            shift = 0;
+        }
+    }
+    out
+}
+
+fn read_index(out: &Path) -> Index {
+    let meta = call_args(&out.join("search/meta.js")).remove(0);
+    let mut docs = Vec::new();
+    let chunks = meta["chunks"].as_array().unwrap().len();
+    for i in 0..chunks {
+        let args = call_args(&out.join(format!("search/d/{i}.js")));
+        assert_eq!(args[0], i, "chunk {i} names itself");
+        docs.extend(args[1].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(docs.len() as u64, meta["docs"].as_u64().unwrap());
+    let mut terms = BTreeMap::new();
+    let mut shard_of = BTreeMap::new();
+    for f in std::fs::read_dir(out.join("search/t")).unwrap() {
+        let args = call_args(&f.unwrap().path());
+        let key = args[0].as_str().unwrap().to_string();
+        for (term, postings) in args[1].as_object().unwrap() {
+            assert!(
+                terms
+                    .insert(term.clone(), decode(postings.as_str().unwrap()))
+                    .is_none(),
+                "{term} in two shards"
+            );
+            shard_of.insert(term.clone(), key.clone());
+        }
+    }
+    let mut facets = BTreeMap::new();
+    for f in std::fs::read_dir(out.join("search/f")).unwrap() {
+        let args = call_args(&f.unwrap().path());
+        facets.insert(
+            args[0].as_str().unwrap().to_string(),
+            decode(args[1].as_str().unwrap()),
+        );
+    }
+    Index {
+        meta,
+        docs,
+        terms,
+        shard_of,
+        facets,
+    }
+}
+
+impl Index {
+    /// The document number of a quote.
+    fn quote_doc(&self, id: &str) -> Option<u32> {
+        self.docs
+            .iter()
+            .position(|d| d[0] == "q" && d[1] == id)
+            .map(|n| n as u32)
+    }
+
+    /// Quote ids whose documents a folded term lists.
+    fn quotes_for(&self, term: &str) -> BTreeSet<String> {
+        self.terms
+            .get(term)
+            .map(|docs| {
+                docs.iter()
+                    .map(|&d| &self.docs[d as usize])
+                    .filter(|d| d[0] == "q")
+                    .map(|d| d[1].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The shard a term must be in, by the rule search.js follows with meta.js.
+    fn expected_shard(&self, term: &str) -> String {
+        let split: BTreeSet<&str> = self.meta["split"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let chars: Vec<char> = term.chars().collect();
+        let mut len = (self.meta["prefix"].as_u64().unwrap() as usize).min(chars.len());
+        loop {
+            let key: String = chars[..len].iter().collect();
+            if !split.contains(key.as_str()) {
+                return key;
+            }
+            if len == chars.len() {
+                return format!("{key}$");
+            }
+            len += 1;
+        }
+    }
+}
+
+/// This test's own folding: lowercase, decomposed, marks dropped.
+fn fold(word: &str) -> String {
+    word.to_lowercase()
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect()
+}
+
+fn built(fixture: &str, extra: &[&str]) -> (TestStudy, Index) {
+    let study = TestStudy::fixture(fixture);
+    study.build_with(extra).assert_ok();
+    let index = read_index(&study.out());
+    (study, index)
+}
+
+#[test]
+fn every_word_of_every_published_quote_finds_it_in_its_shard() {
+    for fixture in ["riverside", "minimal"] {
+        let (study, index) = built(fixture, &[]);
+        let facts = study.facts();
+        let published = facts.published_quotes(false);
+        let raw = quote_texts(&study);
+        for q in &published {
+            let doc = index
+                .quote_doc(&q.id)
+                .unwrap_or_else(|| panic!("{fixture}: {} is not in the index", q.id));
+            for text in &raw[&q.id] {
+                for w in words(text) {
+                    let found = index.terms.get(&w).is_some_and(|d| d.contains(&doc));
+                    assert!(found, "{fixture}: `{w}` does not find {}", q.id);
+                    assert_eq!(
+                        index.shard_of[&w],
+                        index.expected_shard(&w),
+                        "{fixture}: `{w}` is in the wrong shard"
+                    );
+                }
+            }
+        }
+        // The documents are exactly the published quotes, plus the pages.
+        let ids: BTreeSet<String> = index
+            .docs
+            .iter()
+            .filter(|d| d[0] == "q")
+            .map(|d| d[1].as_str().unwrap().to_string())
+            .collect();
+        let want: BTreeSet<String> = published.iter().map(|q| q.id.clone()).collect();
+        assert_eq!(ids, want, "{fixture}");
+    }
+}
+
+/// Text, original text and context of every quote, by id, from the YAML files.
+fn quote_texts(study: &TestStudy) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let dir = study.path("content/quotes");
+    for f in list_files(&dir) {
+        let text = std::fs::read_to_string(dir.join(&f)).unwrap();
+        let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        // A quote file is a list, or a mapping with `defaults` and `quotes`.
+        let list = v.as_sequence().or_else(|| v["quotes"].as_sequence()).unwrap();
+        for q in list {
+            let mut texts = vec![q["text"].as_str().unwrap().to_string()];
+            if let Some(o) = q["original"]["text"].as_str() {
+                texts.push(o.to_string());
+            }
+            if let Some(c) = q["context"].as_str() {
+                texts.push(c.to_string());
+            }
+            out.insert(q["id"].as_str().unwrap().to_string(), texts);
+        }
+    }
+    out
+}
+
+#[test]
+fn case_and_diacritics_are_folded_and_umlauts_have_both_spellings() {
+    let (_study, index) = built("riverside", &[]);
+    let sp02: BTreeSet<String> = ["sp-02".to_string()].into();
+    // "ônibus" is indexed as "onibus": "ONIBUS", "onibus" and "ônibus" all fold to it.
+    for query in ["ônibus", "ONIBUS", "Onibus", "ÔNIBUS"] {
+        assert_eq!(index.quotes_for(&fold(query)), sp02, "{query}");
+    }
+    // "müde": as "mude", and as "muede" for keyboards without umlauts.
+    assert_eq!(index.quotes_for("mude"), sp02);
+    assert_eq!(index.quotes_for("muede"), sp02);
+    // Hebrew and Arabic originals.
+    assert_eq!(index.quotes_for("מרק"), ["hf-01".to_string()].into());
+    assert_eq!(index.quotes_for("الوقت"), ["hf-02".to_string()].into());
+    // Portuguese with its accent folded away.
+    assert_eq!(index.quotes_for("familia"), ["sp-01".to_string()].into());
+}
+
+#[test]
+fn drafts_are_indexed_only_when_drafts_are_built() {
+    let (_study, index) = built("riverside", &[]);
+    assert!(index.quote_doc("hf-05").is_none());
+    assert!(index.quotes_for("hf05").is_empty());
+    assert!(!index.terms.contains_key("hf05"), "a draft quote's word");
+    let all = std::fs::read_dir(_study.out().join("search/d"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(!all.contains("DRAFT-QUOTE-HF05"));
+    assert!(!all.contains("Draft notes"), "a draft finding's title");
+
+    let (_study, index) = built("riverside", &["--drafts"]);
+    assert_eq!(index.quotes_for("hf05"), ["hf-05".to_string()].into());
+}
+
+#[test]
+fn withdrawn_participants_are_never_indexed() {
+    let (study, index) = built("privacy", &[]);
+    assert!(index.docs.iter().all(|d| d[2] != "W-07"));
+    assert!(index.quotes_for("withdrawn").is_empty());
+    for f in list_files(&study.out().join("search")) {
+        let text = std::fs::read_to_string(study.out().join("search").join(&f)).unwrap();
+        assert!(!text.contains("WITHDRAWN-TOKEN"), "search/{f}");
+        assert!(!text.contains("content/"), "search/{f} names a source path");
+    }
+}
+
+#[test]
+fn facets_list_the_quotes_of_each_site_group_and_theme_with_subthemes() {
+    let (study, index) = built("riverside", &[]);
+    let facts = study.facts();
+    let published = facts.published_quotes(false);
+    let ids_of = |docs: &BTreeSet<u32>| -> BTreeSet<String> {
+        docs.iter()
+            .map(|&d| index.docs[d as usize][1].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (i, site) in index.meta["sites"].as_array().unwrap().iter().enumerate() {
+        let id = site[0].as_str().unwrap();
+        let want: BTreeSet<String> = published
+            .iter()
+            .filter(|q| q.site == id)
+            .map(|q| q.id.clone())
+            .collect();
+        assert_eq!(
+            ids_of(&index.facets[&format!("site-{i}")]),
+            want,
+            "site {id}"
+        );
+    }
+    for (i, group) in index.meta["groups"].as_array().unwrap().iter().enumerate() {
+        let id = group[0].as_str().unwrap();
+        let want: BTreeSet<String> = published
+            .iter()
+            .filter(|q| q.group == id)
+            .map(|q| q.id.clone())
+            .collect();
+        assert_eq!(
+            ids_of(&index.facets[&format!("group-{i}")]),
+            want,
+            "group {id}"
+        );
+    }
+    for (i, theme) in index.meta["themes"].as_array().unwrap().iter().enumerate() {
+        let id = theme[0].as_str().unwrap();
+        let want: BTreeSet<String> = facts
+            .quotes_of_theme(id, false)
+            .iter()
+            .map(|q| q.id.clone())
+            .collect();
+        assert_eq!(
+            ids_of(&index.facets[&format!("theme-{i}")]),
+            want,
+            "theme {id}"
+        );
+    }
+}
+
+#[test]
+fn pages_are_found_by_their_titles_and_lead_to_them() {
+    let (study, index) = built("riverside", &[]);
+    let facts = study.facts();
+    for t in facts.themes.iter().filter(|t| !t.draft) {
+        let doc = index
+            .docs
+            .iter()
+            .position(|d| d[0] == "t" && d[1] == t.title.as_str())
+            .unwrap_or_else(|| panic!("theme {} is not in the index", t.id))
+            as u32;
+        assert_eq!(
+            index.docs[doc as usize][2],
+            format!("themes/{}/index.html", t.id)
+        );
+        for w in words(&t.title) {
+            assert!(
+                index.terms[&w].contains(&doc),
+                "`{w}` does not find theme {}",
+                t.id
+            );
+        }
+    }
+    // Every quote's link leads to an anchor on a page that exists.
+    let out = study.out();
+    for d in index.docs.iter().filter(|d| d[0] == "q") {
+        let url = d[5].as_str().unwrap();
+        let (page, anchor) = url.split_once('#').unwrap();
+        let html = read_page(&out, page);
+        assert!(html.contains(&format!("id=\"{anchor}\"")), "{url}");
+    }
+}
+
+#[test]
+fn the_index_is_the_same_bytes_in_every_build() {
+    let study = TestStudy::fixture("riverside");
+    study.build().assert_ok();
+    let first = snapshot(&study.out().join("search"));
+    study.build().assert_ok();
+    assert_same_snapshot(&first, &snapshot(&study.out().join("search")), "search/");
+}
