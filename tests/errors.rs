@@ -568,3 +568,18 @@ fn every_template_that_names_a_missing_filter_or_template_is_reported() {
     run.error_at(finding, 3, "Unknown filter `nofilter`");
     run.error_at(group, 4, "Unknown template `nowhere.html`");
 }
+
+#[test]
+fn a_licence_that_is_neither_an_spdx_id_nor_a_url_is_at_its_line() {
+    let s = TestStudy::fixture("minimal");
+    let file = "content/study.yaml";
+    let text = s.read(file);
+    s.write(file, format!("{text}license: Creative Commons BY\n"));
+    let run = assert_fails(&s);
+    let d = run.error_at(
+        file,
+        s.line_of(file, "license: Creative Commons BY"),
+        "`license` must be an SPDX licence id or a URL",
+    );
+    assert!(d.text.contains("CC-BY-4.0"), "the hint shows an id: {}", d.text);
+}
