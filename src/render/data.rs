@@ -364,15 +364,11 @@ pub(crate) const QUOTE_COLUMNS: [&str; 13] = [
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// True when `value` gets a `'` in front in the CSV: it starts with a formula
-/// character, or it starts with `'` followed by one (so that removing one leading
-/// `'` before a formula character always gives back the text exactly).
+/// character, possibly after apostrophes. Guarding `'=` too keeps the rule
+/// reversible: removing the first `'` of a field that starts with apostrophes and
+/// then a formula character always gives back the text exactly.
 fn needs_formula_guard(value: &str) -> bool {
-    let mut chars = value.chars();
-    match chars.next() {
-        Some(c) if FORMULA_STARTS.contains(&c) => true,
-        Some('\'') => chars.next().is_some_and(|c| FORMULA_STARTS.contains(&c)),
-        _ => false,
-    }
+    value.trim_start_matches('\'').starts_with(FORMULA_STARTS)
 }
 
 /// Appends one CSV field: guarded against formulas, quoted when it holds `"`, `,`,
@@ -848,6 +844,8 @@ mod tests {
         assert_eq!(field("@a"), "'@a");
         assert_eq!(field("=a,b"), "\"'=a,b\"");
         assert_eq!(field("'=a"), "''=a");
+        assert_eq!(field("''=a"), "'''=a");
+        assert_eq!(field("''a"), "''a");
         assert_eq!(field("'tis"), "'tis");
         assert_eq!(field("a=b"), "a=b");
         assert_eq!(field("\tx"), "'\tx");
