@@ -1,4 +1,7 @@
-//! A deterministic synthetic study for benchmarks: N quotes of 40 to 120 words,
+//! A deterministic synthetic study for benchmarks: N quotes of 40 to 120 words
+//! (about half from a small list of everyday words, half from a long-tailed
+//! vocabulary of 50,000 made-up words, as real text has a few very common words and
+//! many rare ones),
 //! 8 themes with 4 subthemes each, 6 sites, 3 groups, 20 findings pages with
 //! cross-references and quote embeds; each quote tagged with 1 to 3 subthemes.
 //! Quotes are written one file per participant (about 33 quotes each), as a
@@ -88,6 +91,37 @@ const WORDS: &[&str] = &[
     "just",
 ];
 
+/// Size of the long-tailed vocabulary.
+const VOCABULARY: u64 = 50_000;
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "ta", "ve", "si", "bo", "da", "fu", "ge", "hi", "jo", "pa", "zu",
+];
+
+/// The made-up word of a rank: its base-16 digits as syllables.
+fn vocabulary_word(mut rank: u64) -> String {
+    let mut w = String::new();
+    loop {
+        w.push_str(SYLLABLES[(rank % 16) as usize]);
+        rank /= 16;
+        if rank == 0 {
+            break;
+        }
+    }
+    w.push('n');
+    w
+}
+
+/// A word of quote text: an everyday word, or a word of the long tail with a rank
+/// drawn log-uniformly (roughly Zipf's law: rank 1 is ten times as common as rank 10).
+fn text_word(rng: &mut Rng) -> String {
+    if rng.below(100) < 55 {
+        return WORDS[rng.below(WORDS.len() as u64) as usize].to_string();
+    }
+    let u = rng.below(1 << 20) as f64 / (1u64 << 20) as f64;
+    let rank = ((VOCABULARY as f64).powf(u) as u64).saturating_sub(1);
+    vocabulary_word(rank)
+}
+
 pub const SITES: usize = 6;
 pub const GROUPS: usize = 3;
 pub const THEMES: usize = 8;
@@ -157,7 +191,7 @@ pub fn write_study(dir: &Path, n: usize, seed: u64) {
             if w > 0 {
                 text.push(' ');
             }
-            text.push_str(WORDS[rng.below(WORDS.len() as u64) as usize]);
+            text.push_str(&text_word(&mut rng));
         }
         let k = 1 + rng.below(3) as usize;
         let mut themes: Vec<String> = Vec::new();
