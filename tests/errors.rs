@@ -581,5 +581,9 @@ fn a_licence_that_is_neither_an_spdx_id_nor_a_url_is_at_its_line() {
         s.line_of(file, "license: Creative Commons BY"),
         "`license` must be an SPDX licence id or a URL",
     );
-    assert!(d.text.contains("CC-BY-4.0"), "the hint shows an id: {}", d.text);
+    assert!(
+        d.text.contains("CC-BY-4.0"),
+        "the hint shows an id: {}",
+        d.text
+    );
 }

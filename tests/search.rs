@@ -226,7 +226,10 @@ fn quote_texts(study: &TestStudy) -> BTreeMap<String, Vec<String>> {
         let text = std::fs::read_to_string(dir.join(&f)).unwrap();
         let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         // A quote file is a list, or a mapping with `defaults` and `quotes`.
-        let list = v.as_sequence().or_else(|| v["quotes"].as_sequence()).unwrap();
+        let list = v
+            .as_sequence()
+            .or_else(|| v["quotes"].as_sequence())
+            .unwrap();
         for q in list {
             let mut texts = vec![q["text"].as_str().unwrap().to_string()];
             if let Some(o) = q["original"]["text"].as_str() {
