@@ -76,7 +76,7 @@ fn with_base_url_pages_have_canonical_and_open_graph_urls() {
         let url = format!("{BASE}{}", page.trim_end_matches("index.html"));
         assert_eq!(
             meta_named(&html, "property", "og:url"),
-            [url.clone()],
+            [url],
             "{page}"
         );
         assert_eq!(
