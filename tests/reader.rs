@@ -831,13 +831,14 @@ const FILTER_VIEW: &str = "(() => {
   };
 })()";
 
-fn status_text(shown: usize, total: usize) -> String {
+/// What `#filter-status` says: `Showing N of M quotes` when a filter is set,
+/// `Showing all M quotes` otherwise.
+fn status_text(shown: usize, total: usize, filtered: bool) -> String {
     let s = if total == 1 { "" } else { "s" };
-    if shown == total {
-        // Only when no filter is set; callers with a filter pass shown < total.
-        format!("Showing all {total} quote{s}")
-    } else {
+    if filtered {
         format!("Showing {shown} of {total} quote{s}")
+    } else {
+        format!("Showing all {total} quote{s}")
     }
 }
 
@@ -885,10 +886,12 @@ fn assert_shows(view: &FilterView, expected: &BTreeSet<String>, total: usize, wh
         "{what}: sections without a visible quote still show: {:?}",
         view.empty_sections
     );
+    let filtered = view.values.values().any(|v| !v.is_empty());
     assert_eq!(
         view.status,
-        status_text(expected.len(), total),
-        "{what}: #filter-status"
+        status_text(expected.len(), total, filtered),
+        "{what}: #filter-status (selects: {:?})",
+        view.values
     );
 }
 
