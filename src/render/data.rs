@@ -39,6 +39,7 @@ pub(crate) const GROUPS_JSON: &str = "data/groups.json";
 
 /// Every file of `data/`, built from the published study only.
 pub(crate) fn files(study: &Study) -> Vec<OutputFile> {
+    let started = std::time::Instant::now();
     let ((quotes_csv, quotes_json), (codebook, (sites, groups))) = rayon::join(
         || rayon::join(|| quotes_csv(study), || quotes_json(study)),
         || {
@@ -60,6 +61,7 @@ pub(crate) fn files(study: &Study) -> Vec<OutputFile> {
         out.push(OutputFile::new(CODEBOOK_QDC, qdc.into_bytes()));
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::pipeline::timing("render: data files", started);
     out
 }
 
