@@ -99,7 +99,10 @@ fn assert_complete_site(study: &TestStudy, out: &Path, run: &Run, drafts: bool) 
             f.ends_with(".html")
                 || f == ".thematic-output"
                 || f == "sitemap.xml"
-                || f.starts_with("static/"),
+                || f == "CITATION.cff"
+                || f.starts_with("static/")
+                || f.starts_with("search/")
+                || f.starts_with("data/"),
             "unexpected output file {f}"
         );
     }
@@ -178,7 +181,8 @@ fn assert_complete_site(study: &TestStudy, out: &Path, run: &Run, drafts: bool) 
     }
 }
 
-/// Every page but 404.html can be reached from the home page by following links.
+/// Every page but 404.html can be reached from the home page by following links
+/// (and the search form, which leads to the search page).
 #[track_caller]
 fn assert_reachable(site: &Site) {
     let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -190,7 +194,11 @@ fn assert_reachable(site: &Site) {
         let Some(html) = site.pages.get(&p) else {
             continue;
         };
-        for h in links(html) {
+        let forms = tags(html)
+            .into_iter()
+            .filter(|t| t.name == "form")
+            .filter_map(|t| t.attr("action").map(str::to_string));
+        for h in links(html).into_iter().chain(forms) {
             if h.starts_with("http") || h.starts_with('#') || h.starts_with("mailto:") {
                 continue;
             }
@@ -563,12 +571,17 @@ fn riverside_quote_text_is_escaped() {
     // Blank lines make paragraphs.
     let blockquote = element_at(ll04, ll04.find("<blockquote").unwrap());
     assert_eq!(blockquote.matches("<p>").count(), 2, "{blockquote}");
-    // No script element but the theme's own, and the raw payload nowhere.
-    for f in list_files(&out) {
+    // No script element but the theme's own, and the raw payload nowhere, on any
+    // page (the data files and the search index hold the text as data, verbatim).
+    for f in html_files(&out) {
         let text = String::from_utf8_lossy(&std::fs::read(out.join(&f)).unwrap()).to_lowercase();
         let scripts = text.matches("<script").count();
-        let theme_script = text.matches("static/thematic.js\" defer></script>").count();
-        assert_eq!(scripts, theme_script, "{f} contains a script element");
+        let theme_scripts = text.matches("static/thematic.js\" defer></script>").count()
+            + text.matches("static/search.js\" defer></script>").count()
+            + text
+                .matches("<script type=\"application/ld+json\">")
+                .count();
+        assert_eq!(scripts, theme_scripts, "{f} contains a script element");
         assert!(!text.contains("<b>forms"), "{f} contains unescaped context");
     }
 }

@@ -94,7 +94,8 @@ mod tests {
         let s = postings(&docs);
         assert!(!s.starts_with('!'));
         assert_eq!(decode(&s), docs);
-        assert_eq!(postings(&[0, 1, 2]), "000");
+        assert_eq!(postings(&[5]), "5");
+        assert_eq!(postings(&[5, 40]), "5Y1");
         assert_eq!(postings(&[]), "");
     }
 

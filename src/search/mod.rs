@@ -29,7 +29,7 @@ use serde_json::json;
 
 use crate::model::Study;
 use crate::render::OutputFile;
-use crate::render::markdown::plain_text;
+use crate::render::markdown::{plain_text, remove_comments};
 use crate::render::urls;
 
 /// A shard larger than this (bytes of encoded postings) is split by a longer prefix.
@@ -229,7 +229,9 @@ struct Document {
 fn documents(study: &Study) -> Vec<Document> {
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let page = |kind: &str, c: &crate::model::Common, url: String| {
-        let (body, _) = plain_text(&c.doc.body);
+        // Comments are the author's notes, never published (as on the pages).
+        let (source, _) = remove_comments(&c.doc.body);
+        let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut indexed = vec![c.title.clone(), body.clone()];
         indexed.extend(c.summary.clone());

@@ -133,13 +133,8 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
             }
             if only_css {
                 events.push(LiveEvent::Css);
-            } else if !changed.is_empty() {
-                let non_page = changed.iter().any(|p| !p.ends_with(".html"));
-                events.push(LiveEvent::Reload(if non_page {
-                    vec!["*".into()]
-                } else {
-                    changed.clone()
-                }));
+            } else if let Some(pages) = pages_to_reload(&changed) {
+                events.push(LiveEvent::Reload(pages));
             }
             format!(
                 "{what_changed}: rendered {} of {} in {} ms",
@@ -368,5 +363,56 @@ fn open_browser(url: &str) {
     };
     if std::process::Command::new(opener).arg(url).spawn().is_err() {
         println!("Could not open a browser ({opener} failed): open {url} yourself.");
+    }
+}
+
+/// The pages open in a browser that must reload after `changed` files: the changed
+/// pages; every page (`*`) when a file they all load changed (the site theme's
+/// scripts and images); the search page when its index changed; none for files
+/// no page loads (the open data, the citation file, the sitemap).
+fn pages_to_reload(changed: &[String]) -> Option<Vec<String>> {
+    let mut pages: Vec<String> = Vec::new();
+    for p in changed {
+        if p.ends_with(".html") {
+            pages.push(p.clone());
+        } else if p.starts_with("search/") {
+            pages.push(crate::render::urls::SEARCH.to_string());
+        } else if p.starts_with("data/")
+            || matches!(p.as_str(), "CITATION.cff" | "robots.txt" | "sitemap.xml")
+        {
+            continue;
+        } else {
+            return Some(vec!["*".into()]);
+        }
+    }
+    pages.sort();
+    pages.dedup();
+    (!pages.is_empty()).then_some(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pages_to_reload;
+
+    #[test]
+    fn only_pages_that_load_a_changed_file_reload() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            pages_to_reload(&v(&[
+                "themes/a/index.html",
+                "data/quotes.csv",
+                "search/d/0.js"
+            ])),
+            Some(v(&["search/index.html", "themes/a/index.html"]))
+        );
+        assert_eq!(
+            pages_to_reload(&v(&["data/quotes.json", "CITATION.cff"])),
+            None
+        );
+        assert_eq!(
+            pages_to_reload(&v(&["static/thematic.js"])),
+            Some(v(&["*"]))
+        );
+        assert_eq!(pages_to_reload(&v(&[])), None);
     }
 }
