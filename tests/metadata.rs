@@ -74,11 +74,7 @@ fn with_base_url_pages_have_canonical_and_open_graph_urls() {
     for page in html_files(&out).into_iter().filter(|p| p != "404.html") {
         let html = read_page(&out, &page);
         let url = format!("{BASE}{}", page.trim_end_matches("index.html"));
-        assert_eq!(
-            meta_named(&html, "property", "og:url"),
-            [url],
-            "{page}"
-        );
+        assert_eq!(meta_named(&html, "property", "og:url"), [url], "{page}");
         assert_eq!(
             meta_named(&html, "property", "og:title"),
             [title_of(&html).split(" · ").next().unwrap().to_string()],
