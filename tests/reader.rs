@@ -1213,9 +1213,10 @@ async fn responsive(browser: &Browser, example: &Site) {
 // Screenshots
 // ---------------------------------------------------------------------------
 
-/// Full-page screenshots of the home and a theme page at 1280 and 375 px wide, for a
-/// reviewer (not compared pixel by pixel). `THEMATIC_UPDATE_SCREENSHOTS=1` also
-/// writes them to `docs/screenshots/`.
+/// Screenshots of the home, a theme and the search page at 1280 and 375 px wide, for
+/// a reviewer (not compared pixel by pixel): the whole page in
+/// `$CARGO_TARGET_TMPDIR/screenshots/`. `THEMATIC_UPDATE_SCREENSHOTS=1` also writes
+/// the top of each page (what a reader sees first) to `docs/screenshots/`.
 async fn screenshots(browser: &Browser, example: &Site) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     fs::create_dir_all(&dir).unwrap();
@@ -1224,6 +1225,8 @@ async fn screenshots(browser: &Browser, example: &Site) {
     for (name, rel) in [
         ("home", "index.html"),
         ("theme", "themes/barriers/index.html"),
+        ("quotes", "quotes/index.html?site=kampala&group=low"),
+        ("search", "search/index.html?q=phone"),
     ] {
         for (width, mobile) in [(1280, false), (375, true)] {
             let page = new_tab(browser).await;
@@ -1231,23 +1234,25 @@ async fn screenshots(browser: &Browser, example: &Site) {
             goto(&page, &example.http(rel)).await;
             let height: f64 = js(
                 &page,
-                "document.fonts.ready.then(() => document.documentElement.scrollHeight)",
+                "document.fonts.ready.then(() => new Promise(r => setTimeout(r, 300)))
+                   .then(() => document.documentElement.scrollHeight)",
             )
             .await;
+            let shot = |height: f64| {
+                ScreenshotParams::builder()
+                    .format(CaptureScreenshotFormat::Png)
+                    .clip(chromiumoxide::cdp::browser_protocol::page::Viewport {
+                        x: 0.0,
+                        y: 0.0,
+                        width: width as f64,
+                        height,
+                        scale: 1.0,
+                    })
+                    .capture_beyond_viewport(true)
+                    .build()
+            };
             let png = page
-                .screenshot(
-                    ScreenshotParams::builder()
-                        .format(CaptureScreenshotFormat::Png)
-                        .clip(chromiumoxide::cdp::browser_protocol::page::Viewport {
-                            x: 0.0,
-                            y: 0.0,
-                            width: width as f64,
-                            height,
-                            scale: 1.0,
-                        })
-                        .capture_beyond_viewport(true)
-                        .build(),
-                )
+                .screenshot(shot(height))
                 .await
                 .unwrap_or_else(|e| panic!("screenshot of {rel} at {width} px: {e}"));
             assert!(png.starts_with(b"\x89PNG"), "{rel}: not a PNG");
@@ -1256,6 +1261,11 @@ async fn screenshots(browser: &Browser, example: &Site) {
             fs::write(&path, &png).unwrap();
             eprintln!("screenshot: {}", path.display());
             if update {
+                let top = height.min(if mobile { 1400.0 } else { 1100.0 });
+                let png = page
+                    .screenshot(shot(top))
+                    .await
+                    .unwrap_or_else(|e| panic!("screenshot of {rel} at {width} px: {e}"));
                 fs::create_dir_all(&docs).unwrap();
                 fs::write(docs.join(&file), &png).unwrap();
                 eprintln!("screenshot: {}", docs.join(&file).display());
