@@ -152,6 +152,16 @@ impl Session {
         self.privacy_report.as_ref()
     }
 
+    /// The search index of a study this session rendered, and whether it differs from
+    /// the last one. Kept apart from [`Session::run`] so that `serve` can show an
+    /// edited page before the index that follows it is ready.
+    pub fn search_index(&mut self, study: &Study) -> (Vec<render::OutputFile>, bool) {
+        let t = Instant::now();
+        let index = self.search.files(study);
+        timing("search index", t);
+        index
+    }
+
     /// Makes the next run read these files again even if they look unchanged.
     pub fn mark_dirty(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         self.load_cache.mark_dirty(paths);
@@ -207,18 +217,8 @@ impl Session {
             self.templates = Some(theme.templates_hash());
         }
         let t = Instant::now();
-        let mut rendered = self.renderer.render(&study, &mut theme);
+        let rendered = self.renderer.render(&study, &mut theme);
         timing("render", t);
-        let t = Instant::now();
-        let (index, changed) = self.search.files(&study);
-        if changed {
-            rendered
-                .changed
-                .extend(index.iter().map(|f| f.path.clone()));
-        }
-        rendered.files.extend(index);
-        rendered.files.sort_by(|a, b| a.path.cmp(&b.path));
-        timing("search index", t);
         diags.extend(rendered.diagnostics.iter().cloned());
         if diags.has_errors() {
             // The next run must compare against what was last shown, not this failed attempt.
@@ -235,7 +235,15 @@ pub fn render_study(
     drafts: bool,
     diags: &mut Diagnostics,
 ) -> Option<(Study, Rendered)> {
-    Session::new(study_dir, drafts).run(diags)
+    let mut session = Session::new(study_dir, drafts);
+    let (study, mut rendered) = session.run(diags)?;
+    let (index, _) = session.search_index(&study);
+    rendered
+        .changed
+        .extend(index.iter().map(|f| f.path.clone()));
+    rendered.files.extend(index);
+    rendered.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Some((study, rendered))
 }
 
 /// With `THEMATIC_TIMINGS` set, prints how long a stage took (for profiling).

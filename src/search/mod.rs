@@ -21,7 +21,7 @@
 mod encode;
 pub mod text;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -103,27 +103,13 @@ fn inputs_hash(study: &Study) -> u64 {
 
 /// The search index's files.
 pub fn index_files(study: &Study) -> Vec<OutputFile> {
+    let t = std::time::Instant::now();
     let docs = documents(study);
-    let mut terms: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-    for (n, doc) in docs.iter().enumerate() {
-        let n = n as u32;
-        for text in &doc.indexed {
-            for word in text::words(text) {
-                let (folded, spelled) = text::index_forms(word);
-                add_posting(&mut terms, folded, n);
-                if let Some(s) = spelled {
-                    add_posting(&mut terms, s, n);
-                }
-            }
-        }
-    }
-    let encoded: BTreeMap<String, String> = terms
-        .into_iter()
-        .map(|(t, docs)| {
-            let p = encode::postings(&docs);
-            (t, p)
-        })
-        .collect();
+    crate::pipeline::timing("search: documents", t);
+    let t = std::time::Instant::now();
+    let encoded = postings(&docs);
+    crate::pipeline::timing("search: postings", t);
+    let t = std::time::Instant::now();
     let (shards, split) = shard(&encoded);
 
     let mut files = Vec::new();
@@ -142,12 +128,17 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
 
     let chunks = chunk(&docs);
     for (i, range) in chunks.iter().enumerate() {
-        let list: Vec<&serde_json::Value> = docs[range.clone()].iter().map(|d| &d.stored).collect();
-        files.push(script(
+        let list: Vec<&str> = docs[range.clone()]
+            .iter()
+            .map(|d| d.stored.as_str())
+            .collect();
+        let text = format!(
+            "thematicSearch.docs({i},[{}]);\n",
+            list.join(",").replace("</", "<\\/")
+        );
+        files.push(OutputFile::new(
             format!("search/d/{i}.js"),
-            "docs",
-            &json!(i),
-            &json!(list),
+            text.into_bytes(),
         ));
     }
 
@@ -190,13 +181,70 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
         &serde_json::to_value(&meta).unwrap_or_default(),
     ));
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    crate::pipeline::timing("search: shards and files", t);
     files
 }
 
-fn add_posting(terms: &mut BTreeMap<String, Vec<u32>>, term: String, doc: u32) {
-    let list = terms.entry(term).or_default();
-    if list.last() != Some(&doc) {
-        list.push(doc);
+/// Every term with its encoded posting list, in term order. Documents are read in
+/// parallel slices, each slice's lists are in document order, and slices are joined
+/// in order, so the lists come out sorted without sorting.
+fn postings(docs: &[Document]) -> BTreeMap<String, String> {
+    use rayon::prelude::*;
+    let per_slice: Vec<HashMap<String, Vec<u32>>> = docs
+        .par_chunks(256)
+        .enumerate()
+        .map(|(c, slice)| {
+            let mut terms: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut ascii = String::new();
+            for (i, doc) in slice.iter().enumerate() {
+                let n = (c * 256 + i) as u32;
+                for text in &doc.indexed {
+                    for word in text::words(text) {
+                        // Most words are ASCII: fold them without allocating.
+                        if word.is_ascii() {
+                            ascii.clear();
+                            ascii.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+                            add_posting(&mut terms, &ascii, n);
+                            continue;
+                        }
+                        let (folded, spelled) = text::index_forms(word);
+                        add_posting(&mut terms, &folded, n);
+                        if let Some(s) = spelled {
+                            add_posting(&mut terms, &s, n);
+                        }
+                    }
+                }
+            }
+            terms
+        })
+        .collect();
+    let mut all: HashMap<String, Vec<u32>> = HashMap::new();
+    for slice in per_slice {
+        for (term, list) in slice {
+            all.entry(term).or_default().extend(list);
+        }
+    }
+    let mut encoded: Vec<(String, String)> = all
+        .into_par_iter()
+        .map(|(t, list)| {
+            let p = encode::postings(&list);
+            (t, p)
+        })
+        .collect();
+    encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    encoded.into_iter().collect()
+}
+
+fn add_posting(terms: &mut HashMap<String, Vec<u32>>, term: &str, doc: u32) {
+    match terms.get_mut(term) {
+        Some(list) => {
+            if list.last() != Some(&doc) {
+                list.push(doc);
+            }
+        }
+        None => {
+            terms.insert(term.to_string(), vec![doc]);
+        }
     }
 }
 
@@ -218,10 +266,10 @@ struct Meta {
     themes: Vec<(String, String, usize)>,
 }
 
-/// One searchable thing: the texts it is found by, and what a result shows.
+/// One searchable thing: the texts it is found by, and what a result shows (JSON).
 struct Document {
     indexed: Vec<String>,
-    stored: serde_json::Value,
+    stored: String,
 }
 
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
@@ -237,7 +285,7 @@ fn documents(study: &Study) -> Vec<Document> {
         indexed.extend(c.summary.clone());
         Document {
             indexed,
-            stored: json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]),
+            stored: json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string(),
         }
     };
     for t in &study.themes {
@@ -277,7 +325,8 @@ fn documents(study: &Study) -> Vec<Document> {
                 q.original.as_ref().map(|o| o.rtl),
                 q.context,
                 q.themes,
-            ]),
+            ])
+            .to_string(),
         });
     }
     docs
@@ -366,7 +415,7 @@ fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, d) in docs.iter().enumerate() {
-        size += d.stored.to_string().len();
+        size += d.stored.len();
         if size >= CHUNK_BUDGET {
             out.push(start..i + 1);
             start = i + 1;

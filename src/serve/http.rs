@@ -175,8 +175,7 @@ async fn handle(
         }
         "/__thematic/status" => {
             let live = app.snapshot();
-            let body =
-                serde_json::json!({ "generation": live.generation, "errors": live.errors.len() });
+            let body = serde_json::json!({ "generation": live.generation, "errors": live.errors.len(), "indexing": live.indexing });
             (
                 [(header::CONTENT_TYPE, "application/json")],
                 body.to_string(),

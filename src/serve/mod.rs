@@ -58,6 +58,8 @@ pub(crate) struct Live {
     pub errors: Vec<String>,
     /// Increases with every rebuild, good or bad.
     pub generation: u64,
+    /// The pages are up to date but the search index that follows them is not yet.
+    pub indexing: bool,
 }
 
 /// State shared between the rebuild thread and the HTTP server.
@@ -79,6 +81,8 @@ impl App {
 struct RebuildReport {
     line: String,
     event: Vec<LiveEvent>,
+    /// The study, when the rebuild succeeded: its search index comes next.
+    study: Option<crate::model::Study>,
 }
 
 /// Builds the study once more and publishes the result into `app`.
@@ -98,13 +102,24 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     }
     let previous = app.snapshot();
     let mut events = Vec::new();
+    let mut built = None;
     let line = match result {
-        Some((_, rendered)) => {
+        Some((study, rendered)) => {
+            // The search index follows in `publish_search_index`; until then the
+            // previous one is served.
             let files: HashMap<String, Arc<Vec<u8>>> = rendered
                 .files
                 .iter()
                 .map(|f| (f.path.clone(), f.bytes.clone()))
+                .chain(
+                    previous
+                        .files
+                        .iter()
+                        .filter(|(p, _)| is_index_file(p))
+                        .map(|(p, b)| (p.clone(), b.clone())),
+                )
                 .collect();
+            built = Some(study);
             // Compare with what is served (the last good site), not the last attempt.
             let changed: Vec<String> = files
                 .iter()
@@ -127,6 +142,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                 files,
                 errors: Vec::new(),
                 generation: previous.generation + 1,
+                indexing: true,
             });
             if had_errors {
                 events.push(LiveEvent::Errors(Vec::new()));
@@ -149,6 +165,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                 files: previous.files.clone(),
                 errors: errors.clone(),
                 generation: previous.generation + 1,
+                indexing: false,
             });
             events.push(LiveEvent::Errors(errors));
             format!(
@@ -161,7 +178,40 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     RebuildReport {
         line,
         event: events,
+        study: built,
     }
+}
+
+/// A file of the search index (`search/index.html` is the search page, a page).
+fn is_index_file(path: &str) -> bool {
+    path.starts_with("search/") && !path.ends_with(".html")
+}
+
+/// Builds the search index of the study just published (reused when no searchable
+/// text changed) and swaps it in; the event that reloads an open search page.
+fn publish_search_index(
+    session: &mut Session,
+    app: &App,
+    study: &crate::model::Study,
+) -> Option<LiveEvent> {
+    let (index, changed) = session.search_index(study);
+    let mut live = app.live.write().unwrap_or_else(|e| e.into_inner());
+    let mut files: HashMap<String, Arc<Vec<u8>>> = live
+        .files
+        .iter()
+        .filter(|(p, _)| !changed || !is_index_file(p))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    if changed {
+        files.extend(index.into_iter().map(|f| (f.path, f.bytes)));
+    }
+    *live = Arc::new(Live {
+        files,
+        errors: live.errors.clone(),
+        generation: live.generation,
+        indexing: false,
+    });
+    changed.then(|| LiveEvent::Reload(vec![crate::render::urls::SEARCH.to_string()]))
 }
 
 /// Binds `port`, or the next free port among the following twenty, saying so.
@@ -239,6 +289,9 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let mut session = Session::new(&study_dir, opts.drafts);
     let first = rebuild(&mut session, &app, "first build");
     println!("{}", first.line);
+    if let Some(study) = &first.study {
+        publish_search_index(&mut session, &app, study);
+    }
 
     let listener = bind(opts.bind, opts.port)?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -284,7 +337,17 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let rebuild_app = app.clone();
     let dir_for_thread = study_dir.clone();
     std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
+        // Changes that arrived while a rebuild ran: they are built before the search
+        // index of the previous state, which would be stale at once.
+        let mut waiting: Option<Vec<PathBuf>> = None;
+        loop {
+            let first = match waiting.take() {
+                Some(w) => w,
+                None => match rx.recv() {
+                    Ok(f) => f,
+                    Err(_) => break,
+                },
+            };
             let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
             // A burst (git checkout) arrives as several batches: take them all.
             while let Ok(more) = rx.try_recv() {
@@ -309,6 +372,16 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             println!("{}", report.line);
             for e in report.event {
                 let _ = rebuild_app.events.send(e);
+            }
+            if let Some(study) = &report.study {
+                match rx.try_recv() {
+                    Ok(more) => waiting = Some(more),
+                    Err(_) => {
+                        if let Some(e) = publish_search_index(&mut session, &rebuild_app, study) {
+                            let _ = rebuild_app.events.send(e);
+                        }
+                    }
+                }
             }
         }
     });

@@ -198,6 +198,12 @@ pub struct Status {
     pub errors: u64,
 }
 
+impl Status {
+    fn settled(v: &serde_json::Value) -> bool {
+        !v["indexing"].as_bool().unwrap_or(false)
+    }
+}
+
 /// `thematic serve` running on a study folder; killed on drop.
 pub struct ServeProcess {
     child: Child,
@@ -401,13 +407,19 @@ impl ServeProcess {
             .unwrap_or_else(|e| panic!("errors is not a JSON list of strings ({e}): {}", r.text()))
     }
 
-    /// Waits until the generation is at least `n` (that many rebuilds happened).
+    /// Waits until the generation is at least `n` (that many rebuilds happened) and
+    /// the search index that follows the pages is in place.
     #[track_caller]
     pub fn wait_for_generation(&self, n: u64, timeout: Duration) -> Status {
         let mut last = self.status();
         let ok = poll_until(timeout, || {
-            last = self.status();
-            last.generation >= n
+            let r = self.get("/__thematic/status");
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            last = Status {
+                generation: v["generation"].as_u64().unwrap_or(0),
+                errors: v["errors"].as_u64().unwrap_or(0),
+            };
+            last.generation >= n && Status::settled(&v)
         });
         assert!(
             ok,
