@@ -130,7 +130,6 @@ pub struct Session {
     templates: Option<u64>,
     /// What the privacy guard did in the last run.
     privacy_report: Option<privacy::Report>,
-    search: search::IndexCache,
 }
 
 impl Session {
@@ -143,23 +142,12 @@ impl Session {
             renderer: render::Renderer::new(),
             templates: None,
             privacy_report: None,
-            search: search::IndexCache::default(),
         }
     }
 
     /// What the privacy guard found in the last run.
     pub fn privacy_report(&self) -> Option<&privacy::Report> {
         self.privacy_report.as_ref()
-    }
-
-    /// The search index of a study this session rendered, and whether it differs from
-    /// the last one. Kept apart from [`Session::run`] so that `serve` can show an
-    /// edited page before the index that follows it is ready.
-    pub fn search_index(&mut self, study: &Study) -> (Vec<render::OutputFile>, bool) {
-        let t = Instant::now();
-        let index = self.search.files(study);
-        timing("search index", t);
-        index
     }
 
     /// Makes the next run read these files again even if they look unchanged.
@@ -235,15 +223,41 @@ pub fn render_study(
     drafts: bool,
     diags: &mut Diagnostics,
 ) -> Option<(Study, Rendered)> {
-    let mut session = Session::new(study_dir, drafts);
-    let (study, mut rendered) = session.run(diags)?;
-    let (index, _) = session.search_index(&study);
+    let (study, mut rendered) = Session::new(study_dir, drafts).run(diags)?;
+    let downloads = Downloads::default().files(&study);
     rendered
         .changed
-        .extend(index.iter().map(|f| f.path.clone()));
-    rendered.files.extend(index);
+        .extend(downloads.iter().map(|f| f.path.clone()));
+    rendered.files.extend(downloads);
     rendered.files.sort_by(|a, b| a.path.cmp(&b.path));
     Some((study, rendered))
+}
+
+/// The files readers download rather than open as pages: the open data in `data/`
+/// and the search index in `search/`. No page loads them while it renders, so
+/// `serve` builds them after the pages (see [`Downloads::is_download`]); `build`
+/// adds them to the output before writing.
+#[derive(Default)]
+pub struct Downloads {
+    index: search::IndexCache,
+}
+
+impl Downloads {
+    /// The data files and the search index of `study`; the index is reused when no
+    /// searchable text changed since the last call.
+    pub fn files(&mut self, study: &Study) -> Vec<render::OutputFile> {
+        let mut files = render::data_files(study);
+        let t = Instant::now();
+        files.extend(self.index.files(study).0);
+        timing("search index", t);
+        files
+    }
+
+    /// True for a path that [`Downloads::files`] makes (the data page and the search
+    /// page are pages, rendered with the others).
+    pub fn is_download(path: &str) -> bool {
+        (path.starts_with("search/") || path.starts_with("data/")) && !path.ends_with(".html")
+    }
 }
 
 /// With `THEMATIC_TIMINGS` set, prints how long a stage took (for profiling).

@@ -61,7 +61,7 @@ pub(crate) fn files(study: &Study) -> Vec<OutputFile> {
         out.push(OutputFile::new(CODEBOOK_QDC, qdc.into_bytes()));
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    crate::pipeline::timing("render: data files", started);
+    crate::pipeline::timing("data files", started);
     out
 }
 

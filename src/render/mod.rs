@@ -356,7 +356,6 @@ impl Renderer {
                 highlight::stylesheet().into_bytes(),
             ));
         }
-        extra.extend(data::files(study));
         extra.push(OutputFile::new(
             "CITATION.cff",
             cite::citation_cff(&study.meta).into_bytes(),
@@ -588,6 +587,12 @@ fn sitemap(base: &str, files: &[OutputFile]) -> String {
     }
     s.push_str("</urlset>\n");
     s
+}
+
+/// The open data files of `data/` (see `data.rs`). Kept out of [`Renderer::render`]:
+/// no page loads them, so `serve` can show an edited page before they follow.
+pub fn data_files(study: &Study) -> Vec<OutputFile> {
+    data::files(study)
 }
 
 /// Loads the site theme for `study` (see [`site_theme::load`]).

@@ -175,7 +175,7 @@ async fn handle(
         }
         "/__thematic/status" => {
             let live = app.snapshot();
-            let body = serde_json::json!({ "generation": live.generation, "errors": live.errors.len(), "indexing": live.indexing });
+            let body = serde_json::json!({ "generation": live.generation, "errors": live.errors.len(), "downloads_pending": live.downloads_pending });
             (
                 [(header::CONTENT_TYPE, "application/json")],
                 body.to_string(),

@@ -19,7 +19,8 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::broadcast;
 
 use crate::diagnostics::Diagnostics;
-use crate::pipeline::{Session, plural};
+use crate::pipeline::{Downloads, Session, plural};
+use crate::render::OutputFile;
 
 /// How `serve` was asked to run.
 #[derive(Debug, Clone)]
@@ -58,8 +59,9 @@ pub(crate) struct Live {
     pub errors: Vec<String>,
     /// Increases with every rebuild, good or bad.
     pub generation: u64,
-    /// The pages are up to date but the search index that follows them is not yet.
-    pub indexing: bool,
+    /// The pages are up to date but the downloads that follow them (the data files
+    /// and the search index, see [`Downloads`]) are not yet.
+    pub downloads_pending: bool,
 }
 
 /// State shared between the rebuild thread and the HTTP server.
@@ -105,8 +107,8 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     let mut built = None;
     let line = match result {
         Some((study, rendered)) => {
-            // The search index follows in `publish_search_index`; until then the
-            // previous one is served.
+            // The downloads follow from `spawn_downloads`; until then the previous
+            // ones are served.
             let files: HashMap<String, Arc<Vec<u8>>> = rendered
                 .files
                 .iter()
@@ -115,7 +117,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                     previous
                         .files
                         .iter()
-                        .filter(|(p, _)| is_index_file(p))
+                        .filter(|(p, _)| Downloads::is_download(p))
                         .map(|(p, b)| (p.clone(), b.clone())),
                 )
                 .collect();
@@ -142,7 +144,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                 files,
                 errors: Vec::new(),
                 generation: previous.generation + 1,
-                indexing: true,
+                downloads_pending: true,
             });
             if had_errors {
                 events.push(LiveEvent::Errors(Vec::new()));
@@ -165,7 +167,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                 files: previous.files.clone(),
                 errors: errors.clone(),
                 generation: previous.generation + 1,
-                indexing: false,
+                downloads_pending: previous.downloads_pending,
             });
             events.push(LiveEvent::Errors(errors));
             format!(
@@ -182,36 +184,61 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     }
 }
 
-/// A file of the search index (`search/index.html` is the search page, a page).
-fn is_index_file(path: &str) -> bool {
-    path.starts_with("search/") && !path.ends_with(".html")
+/// Builds the downloads of each study the rebuild thread sends (after its pages are
+/// served) on a thread of its own, and swaps them in. A study that a newer one
+/// follows before its turn is skipped.
+fn spawn_downloads(app: Arc<App>, mut downloads: Downloads) -> mpsc::Sender<crate::model::Study> {
+    let (tx, rx) = mpsc::channel::<crate::model::Study>();
+    std::thread::spawn(move || {
+        let mut queued = None;
+        loop {
+            let mut study = match queued.take() {
+                Some(s) => s,
+                None => match rx.recv() {
+                    Ok(s) => s,
+                    Err(_) => break,
+                },
+            };
+            while let Ok(newer) = rx.try_recv() {
+                study = newer;
+            }
+            let files = downloads.files(&study);
+            queued = rx.try_recv().ok();
+            if let Some(e) = publish_downloads(&app, files, queued.is_some()) {
+                let _ = app.events.send(e);
+            }
+        }
+    });
+    tx
 }
 
-/// Builds the search index of the study just published (reused when no searchable
-/// text changed) and swaps it in; the event that reloads an open search page.
-fn publish_search_index(
-    session: &mut Session,
-    app: &App,
-    study: &crate::model::Study,
-) -> Option<LiveEvent> {
-    let (index, changed) = session.search_index(study);
+/// Swaps `files` in for the downloads being served; the event that reloads an
+/// open search page when its index changed.
+fn publish_downloads(app: &App, files: Vec<OutputFile>, still_pending: bool) -> Option<LiveEvent> {
     let mut live = app.live.write().unwrap_or_else(|e| e.into_inner());
-    let mut files: HashMap<String, Arc<Vec<u8>>> = live
+    let is_index = |p: &str| p.starts_with("search/") && Downloads::is_download(p);
+    let old_index: HashMap<&String, &Arc<Vec<u8>>> =
+        live.files.iter().filter(|(p, _)| is_index(p)).collect();
+    let new_index: HashMap<&String, &Arc<Vec<u8>>> = files
+        .iter()
+        .filter(|f| is_index(&f.path))
+        .map(|f| (&f.path, &f.bytes))
+        .collect();
+    let index_changed = old_index != new_index;
+    let mut served: HashMap<String, Arc<Vec<u8>>> = live
         .files
         .iter()
-        .filter(|(p, _)| !changed || !is_index_file(p))
+        .filter(|(p, _)| !Downloads::is_download(p))
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
-    if changed {
-        files.extend(index.into_iter().map(|f| (f.path, f.bytes)));
-    }
+    served.extend(files.into_iter().map(|f| (f.path, f.bytes)));
     *live = Arc::new(Live {
-        files,
+        files: served,
         errors: live.errors.clone(),
         generation: live.generation,
-        indexing: false,
+        downloads_pending: still_pending,
     });
-    changed.then(|| LiveEvent::Reload(vec![crate::render::urls::SEARCH.to_string()]))
+    index_changed.then(|| LiveEvent::Reload(vec![crate::render::urls::SEARCH.to_string()]))
 }
 
 /// Binds `port`, or the next free port among the following twenty, saying so.
@@ -289,9 +316,12 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let mut session = Session::new(&study_dir, opts.drafts);
     let first = rebuild(&mut session, &app, "first build");
     println!("{}", first.line);
+    // The first downloads are in place before the site is served.
+    let mut downloads = Downloads::default();
     if let Some(study) = &first.study {
-        publish_search_index(&mut session, &app, study);
+        publish_downloads(&app, downloads.files(study), false);
     }
+    let downloads_tx = spawn_downloads(app.clone(), downloads);
 
     let listener = bind(opts.bind, opts.port)?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -337,17 +367,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     let rebuild_app = app.clone();
     let dir_for_thread = study_dir.clone();
     std::thread::spawn(move || {
-        // Changes that arrived while a rebuild ran: they are built before the search
-        // index of the previous state, which would be stale at once.
-        let mut waiting: Option<Vec<PathBuf>> = None;
-        loop {
-            let first = match waiting.take() {
-                Some(w) => w,
-                None => match rx.recv() {
-                    Ok(f) => f,
-                    Err(_) => break,
-                },
-            };
+        while let Ok(first) = rx.recv() {
             let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
             // A burst (git checkout) arrives as several batches: take them all.
             while let Ok(more) = rx.try_recv() {
@@ -373,15 +393,8 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             for e in report.event {
                 let _ = rebuild_app.events.send(e);
             }
-            if let Some(study) = &report.study {
-                match rx.try_recv() {
-                    Ok(more) => waiting = Some(more),
-                    Err(_) => {
-                        if let Some(e) = publish_search_index(&mut session, &rebuild_app, study) {
-                            let _ = rebuild_app.events.send(e);
-                        }
-                    }
-                }
+            if let Some(study) = report.study {
+                let _ = downloads_tx.send(study);
             }
         }
     });

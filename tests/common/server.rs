@@ -200,7 +200,7 @@ pub struct Status {
 
 impl Status {
     fn settled(v: &serde_json::Value) -> bool {
-        !v["indexing"].as_bool().unwrap_or(false)
+        !v["downloads_pending"].as_bool().unwrap_or(false)
     }
 }
 
@@ -408,7 +408,7 @@ impl ServeProcess {
     }
 
     /// Waits until the generation is at least `n` (that many rebuilds happened) and
-    /// the search index that follows the pages is in place.
+    /// the downloads that follow the pages (data files, search index) are in place.
     #[track_caller]
     pub fn wait_for_generation(&self, n: u64, timeout: Duration) -> Status {
         let mut last = self.status();
