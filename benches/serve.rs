@@ -5,7 +5,9 @@
 //! 10000 quotes and 40 edits). It generates a synthetic study under
 //! target/bench-studies/, times `thematic build` and `thematic check` (a full
 //! render without writing), then starts `thematic serve` and edits one quote at
-//! a time, polling the server until the page with the new text is served.
+//! a time, polling the server until the page with the new text is served. Before
+//! each edit it waits until the downloads of the last one (data files and search
+//! index, built after the pages) are done, as an author's next save would.
 
 #[path = "synthetic.rs"]
 mod synthetic;
@@ -39,6 +41,10 @@ fn generation(port: u16) -> u64 {
         .collect::<String>()
         .parse()
         .unwrap()
+}
+
+fn downloads_pending(port: u16) -> bool {
+    get(port, "/__thematic/status").contains("\"downloads_pending\":true")
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -127,6 +133,11 @@ fn main() {
             .next()
             .unwrap()
             .to_string();
+        // An author saves, reads, then saves again: let the downloads that follow the
+        // last edit (data files, search index) finish first, as they would.
+        while downloads_pending(port) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let before = generation(port);
         let t0 = Instant::now();
         std::fs::write(&path, new).unwrap();
