@@ -398,7 +398,7 @@ fn pages_load_the_theme_script_and_icon_and_the_static_files_exist() {
             .map(|t| resolve(&page, t.attr("src").expect("scripts are files")))
             .collect();
         let want: &[&str] = if page == "search/index.html" {
-            &["static/search.js", "static/thematic.js"]
+            &["static/thematic.js", "static/search.js"]
         } else {
             &["static/thematic.js"]
         };
