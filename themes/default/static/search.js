@@ -1,8 +1,9 @@
 /* thematic default site theme: search.
    The index is written by `thematic build` under search/ as small script files
-   (see src/search/mod.rs): they load with <script> elements, which browsers allow
-   from file:// where fetch() is refused. A search loads search/meta.js, the one
-   shard of each word, and the document chunks of the results it shows. */
+   (see src/search/mod.rs): they load with <script> elements, which browsers
+   allow from a folder on disk, where fetch() is refused. A search loads
+   search/meta.js, the one shard of each word, and the document chunks of the
+   results it shows. */
 (function () {
   'use strict';
 
