@@ -9,10 +9,14 @@
 //! the first page of results. Sizes are given raw (what `file://` reads) and
 //! gzipped (what a web server that compresses sends).
 
+#[path = "../tests/common/search_index.rs"]
+mod search_index;
 #[path = "synthetic.rs"]
 mod synthetic;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use search_index::{call_args, decode, file_key, split_of};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,7 +26,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_thematic");
 /// Results on the first page, as search.js shows them.
 const PAGE: usize = 10;
 const MIN_PREFIX: usize = 3;
-const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
 
 fn gz(bytes: &[u8]) -> usize {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -36,59 +39,6 @@ fn sizes(path: &Path) -> (usize, usize) {
     (b.len(), gz(&b))
 }
 
-fn call_args(path: &Path) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let open = text.find('(').unwrap();
-    let body = text[open + 1..].trim_end().trim_end_matches(';');
-    let body = body.strip_suffix(')').unwrap();
-    serde_json::from_str::<serde_json::Value>(&format!("[{body}]"))
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn decode(s: &str) -> Vec<u32> {
-    let value = |c: char| ALPHABET.find(c).unwrap() as u32;
-    let mut out = Vec::new();
-    if let Some(rest) = s.strip_prefix('!') {
-        for (i, c) in rest.chars().enumerate() {
-            for bit in 0..6 {
-                if value(c) & (1 << bit) != 0 {
-                    out.push(i as u32 * 6 + bit);
-                }
-            }
-        }
-        return out;
-    }
-    let (mut cur, mut shift, mut prev) = (0u32, 0u32, None::<u32>);
-    for c in s.chars() {
-        let v = value(c);
-        cur |= (v & 31) << shift;
-        shift += 5;
-        if v & 32 == 0 {
-            let d = prev.map_or(cur, |p| p + cur + 1);
-            out.push(d);
-            prev = Some(d);
-            cur = 0;
-            shift = 0;
-        }
-    }
-    out
-}
-
-fn file_key(key: &str) -> String {
-    let mut out = String::new();
-    for c in key.chars() {
-        match c {
-            'a'..='z' | '0'..='9' => out.push(c),
-            '$' => out.push('-'),
-            _ => out.push_str(&format!("_{:x}_", c as u32)),
-        }
-    }
-    out
-}
-
 struct Meta {
     prefix: usize,
     split: BTreeSet<String>,
@@ -98,18 +48,7 @@ struct Meta {
 
 impl Meta {
     fn shard_key(&self, term: &str) -> String {
-        let chars: Vec<char> = term.chars().collect();
-        let mut len = self.prefix.min(chars.len());
-        loop {
-            let key: String = chars[..len].iter().collect();
-            if !self.split.contains(&key) {
-                return key;
-            }
-            if len == chars.len() {
-                return format!("{key}$");
-            }
-            len += 1;
-        }
+        search_index::shard_key(term, self.prefix, &self.split)
     }
 
     /// The shards search.js loads for one word.
@@ -172,17 +111,16 @@ fn first_search(out: &Path, meta: &Meta, word: &str) -> (usize, usize, usize, us
 
 fn read_meta(out: &Path) -> Meta {
     let m = call_args(&out.join("search/meta.js")).remove(0);
-    let strings = |k: &str| -> Vec<String> {
-        m[k].as_array()
+    let (prefix, split) = split_of(&m);
+    Meta {
+        prefix,
+        split,
+        keys: m["keys"]
+            .as_array()
             .unwrap()
             .iter()
             .map(|v| v.as_str().unwrap().to_string())
-            .collect()
-    };
-    Meta {
-        prefix: m["prefix"].as_u64().unwrap() as usize,
-        split: strings("split").into_iter().collect(),
-        keys: strings("keys"),
+            .collect(),
         chunks: m["chunks"]
             .as_array()
             .unwrap()

@@ -15,6 +15,7 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use common::search_index::{call_args, decode, shard_key, split_of};
 use common::*;
 
 /// The index of one build.
@@ -28,49 +29,6 @@ struct Index {
     shard_of: BTreeMap<String, String>,
     /// Facet lists by name.
     facets: BTreeMap<String, BTreeSet<u32>>,
-}
-
-/// The arguments of `thematicSearch.NAME(...)` in an index file.
-fn call_args(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let open = text.find('(').expect("a call");
-    let body = text[open + 1..].trim_end().trim_end_matches(';');
-    let body = body.strip_suffix(')').expect("a closed call");
-    let v: Value = serde_json::from_str(&format!("[{body}]"))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    v.as_array().unwrap().clone()
-}
-
-const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-
-/// Decodes a posting list as search.js does.
-fn decode(s: &str) -> BTreeSet<u32> {
-    let value = |c: char| ALPHABET.find(c).unwrap_or_else(|| panic!("bad char {c}")) as u32;
-    let mut out = BTreeSet::new();
-    if let Some(rest) = s.strip_prefix('!') {
-        for (i, c) in rest.chars().enumerate() {
-            for bit in 0..6 {
-                if value(c) & (1 << bit) != 0 {
-                    out.insert(i as u32 * 6 + bit);
-                }
-            }
-        }
-        return out;
-    }
-    let (mut cur, mut shift, mut prev) = (0u32, 0u32, None::<u32>);
-    for c in s.chars() {
-        let v = value(c);
-        cur |= (v & 31) << shift;
-        shift += 5;
-        if v & 32 == 0 {
-            let d = prev.map_or(cur, |p| p + cur + 1);
-            out.insert(d);
-            prev = Some(d);
-            cur = 0;
-            shift = 0;
-        }
-    }
-    out
 }
 
 fn read_index(out: &Path) -> Index {
@@ -140,24 +98,8 @@ impl Index {
 
     /// The shard a term must be in, by the rule search.js follows with meta.js.
     fn expected_shard(&self, term: &str) -> String {
-        let split: BTreeSet<&str> = self.meta["split"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        let chars: Vec<char> = term.chars().collect();
-        let mut len = (self.meta["prefix"].as_u64().unwrap() as usize).min(chars.len());
-        loop {
-            let key: String = chars[..len].iter().collect();
-            if !split.contains(key.as_str()) {
-                return key;
-            }
-            if len == chars.len() {
-                return format!("{key}$");
-            }
-            len += 1;
-        }
+        let (prefix, split) = split_of(&self.meta);
+        shard_key(term, prefix, &split)
     }
 }
 

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod facts;
+pub mod search_index;
 pub mod server;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
