@@ -9,6 +9,8 @@
 //! the first page of results. Sizes are given raw (what `file://` reads) and
 //! gzipped (what a web server that compresses sends).
 
+// The tests' reader of the index; the bench uses only part of it.
+#[allow(dead_code)]
 #[path = "../tests/common/search_index.rs"]
 mod search_index;
 #[path = "synthetic.rs"]

@@ -12,10 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
-use common::search_index::{call_args, decode, shard_key, split_of};
+use common::search_index::{call_args, decode, fold, shard_key, split_of, words};
 use common::*;
 
 /// The index of one build.
@@ -103,21 +101,6 @@ impl Index {
     }
 }
 
-/// This test's own folding: lowercase, decomposed, marks dropped.
-fn fold(word: &str) -> String {
-    word.to_lowercase()
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .collect()
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
-        .filter(|w| !w.is_empty())
-        .map(fold)
-        .collect()
-}
-
 fn built(fixture: &str, extra: &[&str]) -> (TestStudy, Index) {
     let study = TestStudy::fixture(fixture);
     study.build_with(extra).assert_ok();
@@ -131,12 +114,11 @@ fn every_word_of_every_published_quote_finds_it_in_its_shard() {
         let (study, index) = built(fixture, &[]);
         let facts = study.facts();
         let published = facts.published_quotes(false);
-        let raw = quote_texts(&study);
         for q in &published {
             let doc = index
                 .quote_doc(&q.id)
                 .unwrap_or_else(|| panic!("{fixture}: {} is not in the index", q.id));
-            for text in &raw[&q.id] {
+            for text in q.searched_texts() {
                 for w in words(text) {
                     let found = index.terms.get(&w).is_some_and(|d| d.contains(&doc));
                     assert!(found, "{fixture}: `{w}` does not find {}", q.id);
@@ -158,32 +140,6 @@ fn every_word_of_every_published_quote_finds_it_in_its_shard() {
         let want: BTreeSet<String> = published.iter().map(|q| q.id.clone()).collect();
         assert_eq!(ids, want, "{fixture}");
     }
-}
-
-/// Text, original text and context of every quote, by id, from the YAML files.
-fn quote_texts(study: &TestStudy) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    let dir = study.path("content/quotes");
-    for f in list_files(&dir) {
-        let text = std::fs::read_to_string(dir.join(&f)).unwrap();
-        let v: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        // A quote file is a list, or a mapping with `defaults` and `quotes`.
-        let list = v
-            .as_sequence()
-            .or_else(|| v["quotes"].as_sequence())
-            .unwrap();
-        for q in list {
-            let mut texts = vec![q["text"].as_str().unwrap().to_string()];
-            if let Some(o) = q["original"]["text"].as_str() {
-                texts.push(o.to_string());
-            }
-            if let Some(c) = q["context"].as_str() {
-                texts.push(c.to_string());
-            }
-            out.insert(q["id"].as_str().unwrap().to_string(), texts);
-        }
-    }
-    out
 }
 
 #[test]

@@ -16,14 +16,13 @@ mod browser;
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chromiumoxide::{Browser, Page};
 use serde::Deserialize;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
 use browser::{ENTER, StaticServer, TAB, file_url, js, launch, press_key, scenario, wait_js};
+use common::search_index::{fold, words};
 use common::*;
 
 const SUB_PATH: &str = "/studies/riverside/";
@@ -43,12 +42,12 @@ impl Site {
         study.build_into(&out, &[]).assert_ok();
         let server = StaticServer::start(&out, SUB_PATH);
         let facts = study.facts();
-        let texts = quote_texts(study.dir());
         let quotes = facts
             .published_quotes(false)
             .into_iter()
             .map(|q| {
-                let mut t = texts[&q.id].clone();
+                let mut t: Vec<String> =
+                    q.searched_texts().into_iter().map(str::to_string).collect();
                 t.push(q.participant.clone());
                 (q.id.clone(), (q.site.clone(), t))
             })
@@ -88,41 +87,6 @@ impl Site {
             .map(|(id, _)| id.clone())
             .collect()
     }
-}
-
-fn fold(word: &str) -> String {
-    word.to_lowercase()
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .collect()
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
-        .filter(|w| !w.is_empty())
-        .map(fold)
-        .collect()
-}
-
-/// Text, original text and context of every quote, by id, from the YAML files.
-fn quote_texts(study: &Path) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    let dir = study.join("content/quotes");
-    for f in list_files(&dir) {
-        let v: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(dir.join(&f)).unwrap()).unwrap();
-        let list = v
-            .as_sequence()
-            .or_else(|| v["quotes"].as_sequence())
-            .unwrap();
-        for q in list {
-            let mut texts = vec![q["text"].as_str().unwrap().to_string()];
-            texts.extend(q["original"]["text"].as_str().map(str::to_string));
-            texts.extend(q["context"].as_str().map(str::to_string));
-            out.insert(q["id"].as_str().unwrap().to_string(), texts);
-        }
-    }
-    out
 }
 
 #[derive(Debug, Deserialize)]

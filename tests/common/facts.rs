@@ -42,6 +42,10 @@ pub struct Quote {
     pub text: String,
     /// `original.lang`, if any.
     pub original_lang: Option<String>,
+    /// `original.text`, if any.
+    pub original_text: Option<String>,
+    /// `context`, if any.
+    pub context: Option<String>,
     /// `draft: true`.
     pub draft: bool,
     /// Path relative to the study folder.
@@ -202,12 +206,27 @@ fn read_quotes(study: &Path) -> Vec<Quote> {
                     .get("original")
                     .and_then(Value::as_mapping)
                     .and_then(|o| get_text(o, "lang")),
+                original_text: q
+                    .get("original")
+                    .and_then(Value::as_mapping)
+                    .and_then(|o| get_text(o, "text")),
+                context: get_text(&q, "context"),
                 draft: get_bool(&q, "draft"),
                 file: rel.clone(),
             });
         }
     }
     out
+}
+
+impl Quote {
+    /// The texts search finds the quote by: text, original text and context.
+    pub fn searched_texts(&self) -> Vec<&str> {
+        let mut out = vec![self.text.as_str()];
+        out.extend(self.original_text.as_deref());
+        out.extend(self.context.as_deref());
+        out
+    }
 }
 
 /// Sort key of pages: `order` first (pages without it last), then title, then id.

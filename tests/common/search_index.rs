@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 /// The arguments of the `thematicSearch.NAME(...)` call an index file makes.
 pub fn call_args(path: &Path) -> Vec<Value> {
@@ -91,4 +93,20 @@ pub fn split_of(meta: &Value) -> (usize, BTreeSet<String>) {
         .map(|v| v.as_str().expect("a prefix").to_string())
         .collect();
     (prefix, split)
+}
+
+/// A word folded by the tests' own rules: lowercase, decomposed, marks dropped.
+pub fn fold(word: &str) -> String {
+    word.to_lowercase()
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
+}
+
+/// The folded words of a text: runs of letters, numbers and marks.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c)))
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect()
 }
