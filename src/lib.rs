@@ -7,6 +7,7 @@
 #![warn(missing_docs, rust_2018_idioms)]
 
 pub mod diagnostics;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod model;
