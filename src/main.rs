@@ -64,6 +64,155 @@ enum Command {
         /// Folder to create the study in.
         dir: PathBuf,
     },
+    /// Import themes and coded quotes from a QDA tool or a spreadsheet.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// A REFI-QDA project (.qdpx, .qde) or codebook (.qdc), from NVivo, ATLAS.ti,
+    /// MAXQDA or QualCoder.
+    #[command(name = "refi-qda")]
+    RefiQda {
+        /// The .qdpx, .qde or .qdc file.
+        file: PathBuf,
+        /// The study folder (a new study is created when it has none).
+        #[arg(long, default_value = ".")]
+        study: PathBuf,
+        /// The variable (or set-name prefix) that holds the site [default: site].
+        #[arg(long)]
+        site: Option<String>,
+        /// The variable that holds the responder group [default: group].
+        #[arg(long)]
+        group: Option<String>,
+        /// The variable that holds the participant code [default: the case's name].
+        #[arg(long)]
+        participant: Option<String>,
+        /// Show what would be written; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A spreadsheet of coded excerpts saved as CSV (Taguette, QualCoder).
+    Csv {
+        /// The CSV file.
+        file: PathBuf,
+        /// The study folder (a new study is created when it has none).
+        #[arg(long, default_value = ".")]
+        study: PathBuf,
+        /// Which columns hold what:
+        /// text=COL,participant=COL,site=COL,group=COL,themes=COL[,id=COL][,context=COL].
+        #[arg(long)]
+        columns: String,
+        /// Splits a themes cell that holds several themes, such as ";".
+        #[arg(long)]
+        theme_separator: Option<String>,
+        /// A CSV of participants: the participant key first, then the site and group columns.
+        #[arg(long)]
+        participants: Option<PathBuf>,
+        /// Show what would be written; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Runs an import command; the exit code.
+fn run_import(cmd: ImportCommand) -> ExitCode {
+    use thematic::import;
+    let (file, study, dry_run, incoming) = match cmd {
+        ImportCommand::RefiQda {
+            file,
+            study,
+            site,
+            group,
+            participant,
+            dry_run,
+        } => {
+            let opts = import::RefiOptions {
+                file: file.clone(),
+                site,
+                group,
+                participant,
+            };
+            (file, study, dry_run, import::refi::read(&opts))
+        }
+        ImportCommand::Csv {
+            file,
+            study,
+            columns,
+            theme_separator,
+            participants,
+            dry_run,
+        } => {
+            let columns = match import::parse_columns(&columns) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = import::CsvOptions {
+                file: file.clone(),
+                columns,
+                theme_separator,
+                participants,
+            };
+            (file, study, dry_run, import::csvfile::read(&opts))
+        }
+    };
+    let name = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "imported".into());
+    let result = incoming.and_then(|inc| {
+        let name = inc.title.clone().unwrap_or(name);
+        import::import(&study, &inc, &name, dry_run)
+    });
+    match result {
+        Ok(report) => {
+            let plan = &report.plan;
+            for s in &plan.skipped {
+                println!("skipped: {}: {}", s.what, s.why);
+            }
+            for path in &plan.themes_gone {
+                println!(
+                    "note: {path} is no longer in the project; it was kept for its text: delete it if it is not needed"
+                );
+            }
+            let verb = if report.dry_run {
+                "would write"
+            } else {
+                "wrote"
+            };
+            for f in &plan.files {
+                println!("{verb} {}{}", f.path, if f.new { " (new)" } else { "" });
+            }
+            println!(
+                "{} {} into {}: {}",
+                if report.dry_run {
+                    "Dry run, nothing written: would import"
+                } else {
+                    "Imported"
+                },
+                file.display(),
+                study.display(),
+                plan.summary()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            let mut err = std::io::stderr().lock();
+            for d in &errors {
+                let _ = writeln!(err, "{d}\n");
+            }
+            let _ = writeln!(
+                err,
+                "Import failed: {}. Nothing was written.",
+                pipeline::plural(errors.len(), "error")
+            );
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn print_diagnostics(outcome: &Outcome) {
@@ -168,6 +317,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Import(cmd) => run_import(cmd),
         Command::Init { dir } => match thematic::init::init(&dir) {
             Ok(files) => {
                 println!(

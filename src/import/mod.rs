@@ -10,7 +10,11 @@
 //! leaves the study as it was.
 
 pub mod csvfile;
+pub mod plan;
 pub mod refi;
+mod write;
+
+pub use plan::Plan;
 
 use crate::diagnostics::Diagnostic;
 
@@ -126,3 +130,99 @@ pub struct Columns {
 
 /// Errors of an import: each names the file, and the line or row where it can.
 pub type Errors = Vec<Diagnostic>;
+
+/// What an import run did (or, with `dry_run`, would do).
+#[derive(Debug)]
+pub struct Report {
+    /// The plan: files, counts, skipped.
+    pub plan: Plan,
+    /// True when nothing was written.
+    pub dry_run: bool,
+}
+
+/// Imports `incoming` into the study in `study_dir`: plans every file, checks the
+/// study they make, then writes them (unless `dry_run`). `name` names the import
+/// (a project or file name) for its quotes file and a new study's title.
+pub fn import(
+    study_dir: &std::path::Path,
+    incoming: &Incoming,
+    name: &str,
+    dry_run: bool,
+) -> Result<Report, Errors> {
+    let plan = plan::plan(study_dir, incoming, name)?;
+    write::check_result(study_dir, &plan.files)?;
+    if !dry_run {
+        write::write_files(study_dir, &plan.files)?;
+    }
+    Ok(Report { plan, dry_run })
+}
+
+/// Parses `--columns text=COL,participant=COL,site=COL,group=COL,themes=COL[,id=COL][,context=COL]`.
+/// `themes` may be given more than once, for files with repeated theme columns.
+pub fn parse_columns(spec: &str) -> Result<Columns, String> {
+    let mut c = Columns::default();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((field, column)) = part.split_once('=') else {
+            return Err(format!(
+                "`{part}` is not FIELD=COLUMN: write, for example, `text=Excerpt`"
+            ));
+        };
+        let column = column.trim().to_string();
+        if column.is_empty() {
+            return Err(format!("`{part}` names no column"));
+        }
+        match field.trim() {
+            "text" => c.text = column,
+            "participant" => c.participant = column,
+            "site" => c.site = column,
+            "group" => c.group = column,
+            "themes" | "theme" => c.themes.push(column),
+            "id" => c.id = Some(column),
+            "context" => c.context = Some(column),
+            other => {
+                return Err(format!(
+                    "unknown field `{other}` in --columns: the fields are text, participant, site, group, themes, id and context"
+                ));
+            }
+        }
+    }
+    let missing: Vec<&str> = [
+        ("text", c.text.is_empty()),
+        ("participant", c.participant.is_empty()),
+        ("site", c.site.is_empty()),
+        ("group", c.group.is_empty()),
+        ("themes", c.themes.is_empty()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(f, _)| *f)
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "--columns must name a column for {}: for example --columns text=Excerpt,participant=Case,site=Site,group=Group,themes=Codes",
+            missing.join(", ")
+        ));
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_parsed_and_checked() {
+        let c = parse_columns("text=Excerpt, participant=Case,site=Site,group=Group,themes=Code 1,themes=Code 2,id=ID").unwrap();
+        assert_eq!(c.text, "Excerpt");
+        assert_eq!(c.themes, ["Code 1", "Code 2"]);
+        assert_eq!(c.id.as_deref(), Some("ID"));
+        let e = parse_columns("text=A,participant=B").unwrap_err();
+        assert!(e.contains("site, group, themes"), "{e}");
+        assert!(parse_columns("text").unwrap_err().contains("FIELD=COLUMN"));
+        assert!(
+            parse_columns("txt=A")
+                .unwrap_err()
+                .contains("unknown field `txt`")
+        );
+    }
+}

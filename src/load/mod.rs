@@ -52,7 +52,7 @@ impl PageKind {
         match self {
             PageKind::Home => &["title"],
             PageKind::Theme => &[
-                "id", "title", "order", "summary", "draft", "parent", "color",
+                "id", "title", "order", "summary", "draft", "parent", "color", "guid",
             ],
             PageKind::Site => &[
                 "id",
@@ -167,6 +167,9 @@ pub struct PageRecord {
     pub parent: Option<Spanned<String>>,
     /// Themes: a display colour, as the QDA tool had it.
     pub color: Option<String>,
+    /// Themes: the REFI-QDA code GUID `thematic import` recorded, so that a
+    /// re-import updates this theme.
+    pub guid: Option<String>,
     /// Sites: country.
     pub country: Option<String>,
     /// Sites: World Bank income level.
@@ -216,6 +219,9 @@ pub struct QuoteRecord {
     pub context: Option<String>,
     /// Left out unless drafts are built.
     pub draft: bool,
+    /// The REFI-QDA selection GUID `thematic import` recorded: a re-import updates
+    /// this quote instead of adding another.
+    pub guid: Option<String>,
 }
 
 const QUOTE_FIELDS: &[&str] = &[
@@ -228,6 +234,7 @@ const QUOTE_FIELDS: &[&str] = &[
     "original",
     "context",
     "draft",
+    "guid",
 ];
 
 const STUDY_FIELDS: &[&str] = &[
@@ -791,6 +798,7 @@ fn parse_page(
         draft: r.flag("draft"),
         parent: r.text("parent"),
         color: r.text("color").map(|s| s.value),
+        guid: r.text("guid").map(|s| s.value),
         country: r.text("country").map(|s| s.value),
         income_level: r.text("income_level"),
         languages: r
@@ -977,6 +985,7 @@ fn parse_quote(
     let original = r.get_spanned::<Original>("original", "a mapping `{lang: ..., text: ...}`");
     let context = r.text("context").map(|s| s.value);
     let draft = r.flag("draft");
+    let guid = r.text("guid").map(|s| s.value);
     let loc = r.loc();
     r.finish();
     let id_text = id.as_ref().map(|i| i.value.clone());
@@ -993,6 +1002,7 @@ fn parse_quote(
             original,
             context,
             draft,
+            guid,
         })
     };
     build().ok_or(id_text)

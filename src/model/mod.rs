@@ -10,7 +10,7 @@ mod validate;
 use std::collections::{HashMap, HashSet};
 
 use crate::load::{Author, FileId, Loc, SourceMap};
-pub use validate::build_study;
+pub use validate::{build_study, slugify};
 
 /// Choices that change what the model contains.
 #[derive(Debug, Clone, Copy, Default)]

@@ -1,0 +1,718 @@
+//! From [`Incoming`] and the study on disk to the files an import writes.
+//!
+//! An import owns a few things and leaves the rest to the author:
+//! - a theme's `title`, `parent`, `color` and `guid` (its body, summary, order and
+//!   draft flag are the author's and are kept, byte for byte for the body);
+//! - one quotes file, `content/quotes/NAME.yaml`, which it rewrites whole; a quote's
+//!   `context`, `original` and `draft`, which the author may have added there, are
+//!   kept when the quote comes again;
+//! - new sites and groups, created once with a title for the author to complete.
+//!
+//! Themes and quotes are matched by their REFI-QDA GUID when they have one, else
+//! themes by title and quotes by id, so a re-import updates instead of duplicating.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use super::{Errors, Incoming, Skipped};
+use crate::diagnostics::{Diagnostic, Position};
+use crate::load::{self, PageKind, PageRecord, QuoteRecord, Sources};
+use crate::model::slugify;
+
+/// One file to write, relative to the study folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Path relative to the study folder, with `/`.
+    pub path: String,
+    /// The whole new contents.
+    pub contents: String,
+    /// True when the file does not exist yet.
+    pub new: bool,
+}
+
+/// Added, changed and removed counts of one kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// New.
+    pub added: usize,
+    /// Updated.
+    pub changed: usize,
+    /// Gone from the project (quotes are removed; themes are kept for their text).
+    pub removed: usize,
+}
+
+/// What an import does.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Files to write.
+    pub files: Vec<FileChange>,
+    /// Themes.
+    pub themes: Counts,
+    /// Sites.
+    pub sites: Counts,
+    /// Groups.
+    pub groups: Counts,
+    /// Quotes.
+    pub quotes: Counts,
+    /// What the reader and the plan left out.
+    pub skipped: Vec<Skipped>,
+    /// Theme pages of earlier imports that the project no longer has: kept, since
+    /// their text is the author's.
+    pub themes_gone: Vec<String>,
+    /// The quotes file the import owns.
+    pub quotes_file: String,
+}
+
+impl Plan {
+    /// The one summary line of a run.
+    pub fn summary(&self) -> String {
+        let part = |name: &str, c: Counts| {
+            let mut s = format!("{name} {} added, {} changed", c.added, c.changed);
+            if c.removed > 0 {
+                s.push_str(&format!(", {} removed", c.removed));
+            }
+            s
+        };
+        format!(
+            "{}; {}; {}; {}; {} skipped",
+            part("themes", self.themes),
+            part("sites", self.sites),
+            part("groups", self.groups),
+            part("quotes", self.quotes),
+            self.skipped.len()
+        )
+    }
+}
+
+/// Where the import's quotes go: `content/quotes/NAME.yaml`.
+pub fn quotes_file_for(name: &str) -> String {
+    let slug = slugify(name);
+    let slug = if slug.is_empty() {
+        "imported".into()
+    } else {
+        slug
+    };
+    format!("content/quotes/{slug}.yaml")
+}
+
+/// Normalised GUID: no braces, upper case.
+fn norm_guid(g: &str) -> String {
+    g.trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .to_ascii_uppercase()
+}
+
+/// Ids already taken, with a way to take a fresh one.
+#[derive(Default)]
+struct Ids(BTreeSet<String>);
+
+impl Ids {
+    /// `base` (slugged), or `base-2`, `base-3`... whichever is free; then taken.
+    fn fresh(&mut self, base: &str, fallback: &str) -> String {
+        let base = match slugify(base) {
+            s if s.is_empty() => fallback.to_string(),
+            s => s,
+        };
+        let mut id = base.clone();
+        let mut n = 2;
+        while self.0.contains(&id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.0.insert(id.clone());
+        id
+    }
+
+    /// `prefix-N` with the smallest N not taken; then taken.
+    fn numbered(&mut self, prefix: &str) -> String {
+        let prefix = match slugify(prefix) {
+            s if s.is_empty() => "q".to_string(),
+            s => s,
+        };
+        let mut n = 1;
+        loop {
+            let id = format!("{prefix}-{n:02}");
+            if self.0.insert(id.clone()) {
+                return id;
+            }
+            n += 1;
+        }
+    }
+}
+
+/// The existing study, as far as an import needs it.
+struct Existing {
+    sources: Sources,
+    /// True when `content/study.yaml` exists.
+    has_study: bool,
+}
+
+impl Existing {
+    fn rel(&self, file: load::FileId) -> String {
+        self.sources.map.get(file).rel.clone()
+    }
+
+    fn pages(&self, kind: PageKind) -> impl Iterator<Item = &PageRecord> {
+        self.sources.pages.iter().filter(move |p| p.kind == kind)
+    }
+}
+
+fn read_existing(study_dir: &Path) -> Result<Existing, Errors> {
+    let has_study = study_dir.join("content/study.yaml").is_file();
+    if !has_study {
+        return Ok(Existing {
+            sources: Sources::default(),
+            has_study,
+        });
+    }
+    let (sources, diags) = load::load_study(study_dir);
+    let errors: Vec<Diagnostic> = diags
+        .sorted()
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .map(|d| {
+            d.with_hint(
+                "the study must load before anything is imported into it: fix this first (nothing was written)",
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Existing { sources, has_study })
+}
+
+/// Works out every file an import of `incoming` into `study_dir` writes. `name`
+/// names the import (the project, or the CSV file) for its quotes file and a new
+/// study's title.
+pub fn plan(study_dir: &Path, incoming: &Incoming, name: &str) -> Result<Plan, Errors> {
+    let existing = read_existing(study_dir)?;
+    let mut plan = Plan {
+        skipped: incoming.skipped.clone(),
+        quotes_file: quotes_file_for(name),
+        ..Plan::default()
+    };
+    if !existing.has_study {
+        let title = incoming.title.clone().unwrap_or_else(|| name.to_string());
+        plan.files.push(FileChange {
+            path: "content/study.yaml".into(),
+            contents: format!(
+                "# The study. Field reference: docs/content-format.md\ntitle: {}\n",
+                yaml_string(&title)
+            ),
+            new: true,
+        });
+    }
+
+    let theme_ids = plan_themes(&existing, incoming, &mut plan);
+    let site_ids = plan_entries(&existing, incoming, PageKind::Site, &mut plan);
+    let group_ids = plan_entries(&existing, incoming, PageKind::Group, &mut plan);
+    plan_quotes(
+        &existing, incoming, &theme_ids, &site_ids, &group_ids, &mut plan,
+    )?;
+    plan.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(plan)
+}
+
+/// Theme ids for each incoming theme; theme files to write.
+fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec<String> {
+    let pages: Vec<&PageRecord> = existing.pages(PageKind::Theme).collect();
+    let mut ids = Ids(pages.iter().map(|p| p.id.value.clone()).collect());
+    let by_guid: HashMap<String, &PageRecord> = pages
+        .iter()
+        .filter_map(|p| p.guid.as_deref().map(|g| (norm_guid(g), *p)))
+        .collect();
+    let by_title: HashMap<String, &PageRecord> = pages
+        .iter()
+        .filter_map(|p| p.title.as_deref().map(|t| (t.trim().to_lowercase(), *p)))
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(incoming.themes.len());
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for theme in &incoming.themes {
+        let found = match &theme.guid {
+            Some(g) => by_guid.get(&norm_guid(g)).copied(),
+            None => by_title.get(&theme.title.trim().to_lowercase()).copied(),
+        };
+        let parent = theme.parent.and_then(|p| out.get(p).cloned());
+        match found {
+            Some(page) => {
+                let id = page.id.value.clone();
+                seen.insert(id.clone());
+                let front = ThemeFront {
+                    explicit_id: explicit_id(existing, page),
+                    title: theme.title.clone(),
+                    order: page.order,
+                    summary: page.summary.clone(),
+                    draft: page.draft,
+                    parent,
+                    color: theme.color.clone().or_else(|| page.color.clone()),
+                    guid: theme.guid.as_deref().map(norm_guid),
+                };
+                let rel = existing.rel(page.file);
+                let text = existing.sources.map.get(page.file).text.clone();
+                let contents = format!("---\n{}---\n{}", front.yaml(), body_of(&text));
+                if contents != *text {
+                    plan.themes.changed += 1;
+                    plan.files.push(FileChange {
+                        path: rel,
+                        contents,
+                        new: false,
+                    });
+                }
+                out.push(id);
+            }
+            None => {
+                let id = ids.fresh(&theme.title, "theme");
+                seen.insert(id.clone());
+                let front = ThemeFront {
+                    explicit_id: None,
+                    title: theme.title.clone(),
+                    order: None,
+                    summary: None,
+                    draft: false,
+                    parent,
+                    color: theme.color.clone(),
+                    guid: theme.guid.as_deref().map(norm_guid),
+                };
+                let body = theme
+                    .description
+                    .as_deref()
+                    .map(|d| format!("{}\n", d.trim()))
+                    .unwrap_or_default();
+                plan.themes.added += 1;
+                plan.files.push(FileChange {
+                    path: format!("content/themes/{id}.md"),
+                    contents: format!("---\n{}---\n{body}", front.yaml()),
+                    new: true,
+                });
+                out.push(id);
+            }
+        }
+    }
+    // Themes an earlier import of a project with GUIDs wrote, and this one lacks.
+    if incoming.themes.iter().any(|t| t.guid.is_some()) {
+        plan.themes_gone = pages
+            .iter()
+            .filter(|p| p.guid.is_some() && !seen.contains(&p.id.value))
+            .map(|p| existing.rel(p.file))
+            .collect();
+    }
+    out
+}
+
+/// The `id` a page's front matter spells out, if it does (else it is the file name).
+fn explicit_id(existing: &Existing, page: &PageRecord) -> Option<String> {
+    let stem = existing
+        .rel(page.file)
+        .rsplit('/')
+        .next()
+        .and_then(|f| f.strip_suffix(".md"))
+        .map(str::to_string);
+    (stem.as_deref() != Some(page.id.value.as_str())).then(|| page.id.value.clone())
+}
+
+/// The Markdown body of a page file: everything after the closing `---` line.
+fn body_of(text: &str) -> &str {
+    let rest = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(after_open) = rest.strip_prefix("---") else {
+        return "";
+    };
+    let mut offset = 0;
+    for line in after_open.split_inclusive('\n').skip(1) {
+        offset += line.len();
+        if line.trim_end() == "---" {
+            let first_len = after_open.split_inclusive('\n').next().map_or(0, str::len);
+            return &after_open[first_len + offset..];
+        }
+    }
+    ""
+}
+
+struct ThemeFront {
+    explicit_id: Option<String>,
+    title: String,
+    order: Option<i64>,
+    summary: Option<String>,
+    draft: bool,
+    parent: Option<String>,
+    color: Option<String>,
+    guid: Option<String>,
+}
+
+impl ThemeFront {
+    fn yaml(&self) -> String {
+        let mut s = String::new();
+        if let Some(id) = &self.explicit_id {
+            s.push_str(&format!("id: {id}\n"));
+        }
+        s.push_str(&format!("title: {}\n", yaml_string(&self.title)));
+        if let Some(p) = &self.parent {
+            s.push_str(&format!("parent: {p}\n"));
+        }
+        if let Some(o) = self.order {
+            s.push_str(&format!("order: {o}\n"));
+        }
+        if let Some(sm) = &self.summary {
+            s.push_str(&format!("summary: {}\n", yaml_string(sm)));
+        }
+        if self.draft {
+            s.push_str("draft: true\n");
+        }
+        if let Some(c) = &self.color {
+            s.push_str(&format!("color: {}\n", yaml_string(c)));
+        }
+        if let Some(g) = &self.guid {
+            s.push_str(&format!("guid: {}\n", yaml_string(g)));
+        }
+        s
+    }
+}
+
+/// Site (or group) ids by the value the project gives; new pages to write.
+fn plan_entries(
+    existing: &Existing,
+    incoming: &Incoming,
+    kind: PageKind,
+    plan: &mut Plan,
+) -> BTreeMap<String, String> {
+    let pages: Vec<&PageRecord> = existing.pages(kind).collect();
+    let mut ids = Ids(pages.iter().map(|p| p.id.value.clone()).collect());
+    let mut out = BTreeMap::new();
+    let values: Vec<&str> = incoming
+        .quotes
+        .iter()
+        .map(|q| {
+            if kind == PageKind::Site {
+                q.site.as_str()
+            } else {
+                q.group.as_str()
+            }
+        })
+        .collect();
+    for value in values {
+        if out.contains_key(value) {
+            continue;
+        }
+        let wanted = value.trim().to_lowercase();
+        let slug = slugify(value);
+        let found = pages.iter().find(|p| {
+            p.title
+                .as_deref()
+                .is_some_and(|t| t.trim().to_lowercase() == wanted)
+                || p.id.value == slug
+        });
+        let id = match found {
+            Some(p) => p.id.value.clone(),
+            None => {
+                let (dir, what) = if kind == PageKind::Site {
+                    ("sites", "site")
+                } else {
+                    ("groups", "group")
+                };
+                let id = ids.fresh(value, what);
+                let counts = if kind == PageKind::Site {
+                    &mut plan.sites
+                } else {
+                    &mut plan.groups
+                };
+                counts.added += 1;
+                plan.files.push(FileChange {
+                    path: format!("content/{dir}/{id}.md"),
+                    contents: format!(
+                        "---\ntitle: {}\n---\n<!-- Created by thematic import. Describe this {what} for readers: who took part, where, and how. -->\n",
+                        yaml_string(value.trim())
+                    ),
+                    new: true,
+                });
+                id
+            }
+        };
+        out.insert(value.to_string(), id);
+    }
+    out
+}
+
+/// A quote as the import writes it, with what the author added kept.
+struct QuoteOut {
+    id: String,
+    guid: Option<String>,
+    participant: String,
+    site: String,
+    group: String,
+    themes: Vec<String>,
+    text: String,
+    original: Option<(String, String)>,
+    context: Option<String>,
+    draft: bool,
+}
+
+impl QuoteOut {
+    fn yaml(&self) -> String {
+        let mut s = format!("  - id: {}\n", self.id);
+        if let Some(g) = &self.guid {
+            s.push_str(&format!("    guid: {}\n", yaml_string(g)));
+        }
+        s.push_str(&format!(
+            "    participant: {}\n    site: {}\n    group: {}\n    themes: [{}]\n    text: {}\n",
+            yaml_string(&self.participant),
+            self.site,
+            self.group,
+            self.themes.join(", "),
+            yaml_string(&self.text)
+        ));
+        if let Some((lang, text)) = &self.original {
+            s.push_str(&format!(
+                "    original:\n      lang: {lang}\n      text: {}\n",
+                yaml_string(text)
+            ));
+        }
+        if let Some(c) = &self.context {
+            s.push_str(&format!("    context: {}\n", yaml_string(c)));
+        }
+        if self.draft {
+            s.push_str("    draft: true\n");
+        }
+        s
+    }
+}
+
+fn plan_quotes(
+    existing: &Existing,
+    incoming: &Incoming,
+    theme_ids: &[String],
+    site_ids: &BTreeMap<String, String>,
+    group_ids: &BTreeMap<String, String>,
+    plan: &mut Plan,
+) -> Result<(), Errors> {
+    let file = plan.quotes_file.clone();
+    let ours: Vec<&QuoteRecord> = existing
+        .sources
+        .quotes
+        .iter()
+        .filter(|q| existing.rel(q.loc.file) == file)
+        .collect();
+    let elsewhere: HashMap<String, String> = existing
+        .sources
+        .quotes
+        .iter()
+        .filter(|q| existing.rel(q.loc.file) != file)
+        .flat_map(|q| {
+            let rel = existing.rel(q.loc.file);
+            let mut keys = vec![(format!("id:{}", q.id.value), rel.clone())];
+            keys.extend(
+                q.guid
+                    .as_deref()
+                    .map(|g| (format!("guid:{}", norm_guid(g)), rel.clone())),
+            );
+            keys
+        })
+        .collect();
+    let mut ids = Ids(existing
+        .sources
+        .quotes
+        .iter()
+        .filter(|q| existing.rel(q.loc.file) != file)
+        .map(|q| q.id.value.clone())
+        .collect());
+    let by_guid: HashMap<String, &QuoteRecord> = ours
+        .iter()
+        .filter_map(|q| q.guid.as_deref().map(|g| (norm_guid(g), *q)))
+        .collect();
+    let by_id: HashMap<&str, &QuoteRecord> =
+        ours.iter().map(|q| (q.id.value.as_str(), *q)).collect();
+    // Ids of quotes that come again are kept: take them first.
+    let mut matched: Vec<Option<&QuoteRecord>> = Vec::with_capacity(incoming.quotes.len());
+    for q in &incoming.quotes {
+        let m = match &q.guid {
+            Some(g) => by_guid.get(&norm_guid(g)).copied(),
+            None => by_id.get(csv_id(&q.key).as_str()).copied(),
+        };
+        if let Some(m) = m {
+            ids.0.insert(m.id.value.clone());
+        }
+        matched.push(m);
+    }
+
+    let mut written: Vec<QuoteOut> = Vec::new();
+    let mut kept: BTreeSet<&str> = BTreeSet::new();
+    for (q, m) in incoming.quotes.iter().zip(matched) {
+        let guid = q.guid.as_deref().map(norm_guid);
+        let key = match &guid {
+            Some(g) => format!("guid:{g}"),
+            None => format!("id:{}", csv_id(&q.key)),
+        };
+        if let Some(other) = elsewhere.get(&key) {
+            plan.skipped.push(Skipped {
+                what: format!("quote {}", q.key),
+                why: format!("it is already in {other}, which the import leaves alone"),
+            });
+            continue;
+        }
+        let id = match (m, &guid) {
+            (Some(m), _) => m.id.value.clone(),
+            (None, Some(_)) => ids.numbered(&q.participant),
+            (None, None) => {
+                let id = csv_id(&q.key);
+                ids.0.insert(id.clone());
+                id
+            }
+        };
+        let themes: Vec<String> = q
+            .themes
+            .iter()
+            .filter_map(|&t| theme_ids.get(t).cloned())
+            .collect();
+        let out = QuoteOut {
+            id,
+            guid,
+            participant: q.participant.clone(),
+            site: site_ids.get(&q.site).cloned().unwrap_or_default(),
+            group: group_ids.get(&q.group).cloned().unwrap_or_default(),
+            themes,
+            text: q.text.clone(),
+            original: m.and_then(|m| {
+                m.original
+                    .as_ref()
+                    .map(|o| (o.value.lang.clone(), o.value.text.clone()))
+            }),
+            context: q
+                .context
+                .clone()
+                .or_else(|| m.and_then(|m| m.context.clone())),
+            draft: m.is_some_and(|m| m.draft),
+        };
+        match m {
+            Some(m) => {
+                kept.insert(m.id.value.as_str());
+                let same = m.participant.value == out.participant
+                    && m.site.value == out.site
+                    && m.group.value == out.group
+                    && m.themes.value == out.themes
+                    && m.text == out.text
+                    && m.context == out.context;
+                if !same {
+                    plan.quotes.changed += 1;
+                }
+            }
+            None => plan.quotes.added += 1,
+        }
+        written.push(out);
+    }
+    plan.quotes.removed = ours
+        .iter()
+        .filter(|q| !kept.contains(q.id.value.as_str()))
+        .count();
+
+    let old_text = ours
+        .first()
+        .map(|q| existing.sources.map.get(q.loc.file).text.to_string());
+    let contents = quotes_yaml(&written);
+    let exists = old_text.is_some() || existing_file(existing, &file);
+    if written.is_empty() && !exists {
+        return Ok(());
+    }
+    if old_text.as_deref() != Some(contents.as_str()) {
+        plan.files.push(FileChange {
+            path: file,
+            contents,
+            new: !exists,
+        });
+    }
+    Ok(())
+}
+
+/// True when the study has a file at `rel` (a quotes file with no quotes yet).
+fn existing_file(existing: &Existing, rel: &str) -> bool {
+    existing
+        .sources
+        .quotes
+        .iter()
+        .any(|q| existing.rel(q.loc.file) == rel)
+}
+
+/// The quote id a spreadsheet key gives: the `id` column slugged, or, for a key made
+/// of participant and text, the participant's code and a short hash of the text.
+fn csv_id(key: &str) -> String {
+    match key.split_once('\u{0}') {
+        Some((participant, text)) => {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in text.bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            let p = slugify(participant);
+            let p = if p.is_empty() { "q".to_string() } else { p };
+            format!("{p}-{:08x}", (h >> 32) as u32)
+        }
+        None => {
+            let s = slugify(key);
+            if s.is_empty() { "q".into() } else { s }
+        }
+    }
+}
+
+fn quotes_yaml(quotes: &[QuoteOut]) -> String {
+    let mut s = String::from(
+        "# Written by `thematic import`, which rewrites this file on every import of the\n\
+         # same project. Edit the quotes in your QDA tool and import again; `context`,\n\
+         # `original` and `draft` added here are kept. Move a quote to another file to\n\
+         # take it over.\nquotes:\n",
+    );
+    if quotes.is_empty() {
+        s.truncate(s.len() - 1);
+        s.push_str(" []\n");
+    }
+    for q in quotes {
+        s.push_str(&q.yaml());
+    }
+    s
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn yaml_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// A file's position for errors about the import as a whole.
+pub(crate) fn at_file(file: &str, message: String) -> Diagnostic {
+    Diagnostic::error(file.to_string(), Position::default(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_kept_byte_for_byte() {
+        let text = "---\ntitle: A\n---\nBody line\n\n---\nnot front matter\n";
+        assert_eq!(body_of(text), "Body line\n\n---\nnot front matter\n");
+        assert_eq!(body_of("---\ntitle: A\n---\n"), "");
+        assert_eq!(body_of("no front matter"), "");
+    }
+
+    #[test]
+    fn fresh_ids_are_slugs_made_unique() {
+        let mut ids = Ids(["barriers".to_string()].into());
+        assert_eq!(ids.fresh("Barriers", "theme"), "barriers-2");
+        assert_eq!(ids.fresh("Barriers", "theme"), "barriers-3");
+        assert_eq!(ids.fresh("Mut", "theme"), "mut");
+        assert_eq!(ids.fresh("!!!", "theme"), "theme");
+        assert_eq!(ids.numbered("UG-02"), "ug-02-01");
+        assert_eq!(ids.numbered("UG-02"), "ug-02-02");
+    }
+
+    #[test]
+    fn spreadsheet_keys_give_stable_ids() {
+        assert_eq!(csv_id("Q 12"), "q-12");
+        let a = csv_id("P-01\u{0}I took the bus.");
+        assert_eq!(a, csv_id("P-01\u{0}I took the bus."));
+        assert_ne!(a, csv_id("P-01\u{0}I took the train."));
+        assert!(a.starts_with("p-01-"));
+    }
+
+    #[test]
+    fn guids_lose_braces_and_case() {
+        assert_eq!(norm_guid("{ab-cd}"), "AB-CD");
+    }
+}
