@@ -203,6 +203,20 @@ pub fn plan(study_dir: &Path, incoming: &Incoming, name: &str) -> Result<Plan, E
             ),
             new: true,
         });
+        // A new study gets the privacy guard's file, kept out of git, as `init` does.
+        plan.files.push(FileChange {
+            path: "content/privacy.yaml".into(),
+            contents: crate::init::PRIVACY_STARTER.into(),
+            new: true,
+        });
+        let gitignore = std::fs::read_to_string(study_dir.join(".gitignore")).ok();
+        if let Some(text) = crate::init::gitignore_with_rules(gitignore.as_deref().unwrap_or("")) {
+            plan.files.push(FileChange {
+                path: ".gitignore".into(),
+                contents: text,
+                new: gitignore.is_none(),
+            });
+        }
     }
 
     let theme_ids = plan_themes(&existing, incoming, &mut plan);

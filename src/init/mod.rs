@@ -68,6 +68,20 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     // An existing .gitignore gets the rules it lacks: privacy.yaml must never be committed.
     let gitignore = dir.join(".gitignore");
     let existing = fs::read_to_string(&gitignore).unwrap_or_default();
+    if let Some(text) = gitignore_with_rules(&existing) {
+        fs::write(&gitignore, text).map_err(|e| InitError::Io(gitignore.clone(), e))?;
+        written.push(gitignore);
+    }
+    Ok(written)
+}
+
+/// The starter `content/privacy.yaml`: empty lists, with what each field is for.
+pub const PRIVACY_STARTER: &str = include_str!("starter/content/privacy.yaml");
+
+/// `existing` (a `.gitignore`'s text) with the rules a study needs that it lacks
+/// appended (the output folder, and privacy.yaml, which must never be committed);
+/// `None` when it has them all.
+pub fn gitignore_with_rules(existing: &str) -> Option<String> {
     let missing: Vec<&str> = GITIGNORE
         .split("\n\n")
         .filter(|block| {
@@ -77,18 +91,17 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
             rule.is_some_and(|r| !existing.lines().any(|l| l.trim() == r.trim()))
         })
         .collect();
-    if !missing.is_empty() {
-        let mut text = existing.clone();
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(missing.join("\n\n").trim_end());
-        text.push('\n');
-        fs::write(&gitignore, text).map_err(|e| InitError::Io(gitignore.clone(), e))?;
-        written.push(gitignore);
+    if missing.is_empty() {
+        return None;
     }
-    Ok(written)
+    let mut text = existing.to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(missing.join("\n\n").trim_end());
+    text.push('\n');
+    Some(text)
 }
