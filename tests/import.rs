@@ -117,6 +117,9 @@ fn an_import_into_an_empty_folder_makes_a_study_that_builds() {
             .read("content/study.yaml")
             .contains("title: \"Bus study\"")
     );
+    // A new study gets the privacy guard's file, kept out of git, as `init` gives it.
+    assert!(study.read("content/privacy.yaml").contains("identifiers: []"));
+    assert!(study.read(".gitignore").contains("/content/privacy.yaml"));
     let cost = study.read("content/themes/cost-of-travel.md");
     assert!(cost.contains("parent: travel\n"), "{cost}");
     assert!(cost.contains("guid: \"G-COST\"\n"), "{cost}");
