@@ -145,7 +145,7 @@ fn taguette_highlights_merge_rows_of_one_highlight() {
     }
 
     let keys: Vec<&str> = inc.quotes.iter().map(|q| q.key.as_str()).collect();
-    assert_eq!(keys, ["1", "2", "3", "4"]);
+    assert_eq!(keys, ["1", "2", "3", "4", "5"]);
     let q1 = &inc.quotes[0];
     assert_eq!(q1.text, "I felt someone finally understood me.");
     assert_eq!(
