@@ -558,7 +558,7 @@ fn plan_quotes(
         };
         if let Some(other) = elsewhere.get(&key) {
             plan.skipped.push(Skipped {
-                what: format!("quote {}", q.key),
+                what: format!("quote {}", shown_key(&q.key)),
                 why: format!("it is already in {other}, which the import leaves alone"),
             });
             continue;
@@ -666,6 +666,19 @@ fn csv_id(key: &str) -> String {
     }
 }
 
+/// A quote's key as a person reads it: a spreadsheet key of participant and text
+/// shows the participant and the text's first words.
+fn shown_key(key: &str) -> String {
+    match key.split_once('\u{0}') {
+        Some((participant, text)) => {
+            let start: String = text.chars().take(40).collect();
+            let more = if text.chars().count() > 40 { "…" } else { "" };
+            format!("of {participant} \"{start}{more}\"")
+        }
+        None => key.to_string(),
+    }
+}
+
 fn quotes_yaml(quotes: &[QuoteOut]) -> String {
     let mut s = String::from(
         "# Written by `thematic import`, which rewrites this file on every import of the\n\
@@ -723,6 +736,12 @@ mod tests {
         assert_eq!(a, csv_id("P-01\u{0}I took the bus."));
         assert_ne!(a, csv_id("P-01\u{0}I took the train."));
         assert!(a.starts_with("p-01-"));
+    }
+
+    #[test]
+    fn keys_are_shown_without_their_separator() {
+        assert_eq!(shown_key("P-01\u{0}I took the bus."), "of P-01 \"I took the bus.\"");
+        assert_eq!(shown_key("ABC"), "ABC");
     }
 
     #[test]
