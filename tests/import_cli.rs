@@ -1,0 +1,223 @@
+//! `thematic import` end to end: the real binary on the real exports of ATLAS.ti,
+//! NVivo, MAXQDA and qc (tests/fixtures/refi/samples/), on spreadsheets, and on the
+//! codebook a build writes. Every imported study must build; a failed import must
+//! leave the study untouched.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn sample(name: &str) -> PathBuf {
+    fixtures_dir().join("refi/samples").join(name)
+}
+
+/// Runs `thematic import ARGS` in `dir`.
+fn import(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["import"];
+    all.extend_from_slice(args);
+    thematic(&all, dir)
+}
+
+/// The summary line of an import run.
+fn summary(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("Imported ") || l.starts_with("Dry run"))
+        .unwrap_or_else(|| panic!("no summary line:\n{run}"))
+        .to_string()
+}
+
+#[test]
+fn every_real_export_imports_into_a_study_that_builds() {
+    for (file, themes) in [
+        ("nvivo-mac-15-project.qdpx", 262),
+        ("qc-1.3.2-demo.qdpx", 262),
+        ("maxqda-24-project.qde", 307),
+        ("atlasti-23-target-project.qdpx", 0),
+        ("atlasti-23-blank-project.qdpx", 0),
+    ] {
+        let study = TestStudy::empty();
+        let path = sample(file);
+        let run = import(
+            study.dir(),
+            &["refi-qda", path.to_str().unwrap(), "--study", "."],
+        );
+        run.assert_ok();
+        let line = summary(&run);
+        if themes > 0 {
+            assert!(
+                line.contains(&format!("themes {themes} added")),
+                "{file}: {line}"
+            );
+        }
+        assert!(study.path("content/study.yaml").is_file(), "{file}");
+        let build = study.build();
+        build.assert_ok();
+        // Nothing private: no user names, source paths or memos reach the study.
+        for f in list_files(&study.path("content")) {
+            let text = std::fs::read_to_string(study.path("content").join(&f)).unwrap();
+            assert!(
+                !text.contains("internal://"),
+                "{file}: content/{f} names a source path"
+            );
+        }
+    }
+}
+
+#[test]
+fn selections_without_site_or_group_are_listed_and_counted() {
+    let study = TestStudy::empty();
+    let path = sample("qc-1.3.2-demo.qdpx");
+    let run = import(study.dir(), &["refi-qda", path.to_str().unwrap()]);
+    run.assert_ok();
+    let skipped = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("skipped: "))
+        .count();
+    assert!(skipped > 0, "{run}");
+    assert!(
+        summary(&run).ends_with(&format!("{skipped} skipped")),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let study = TestStudy::fixture("minimal");
+    let before = snapshot(study.dir());
+    let path = sample("nvivo-mac-15-project.qdpx");
+    let run = import(
+        study.dir(),
+        &["refi-qda", path.to_str().unwrap(), "--dry-run"],
+    );
+    run.assert_ok();
+    assert!(
+        summary(&run).starts_with("Dry run, nothing written"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("would write content/themes/"), "{run}");
+    assert_same_snapshot(&before, &snapshot(study.dir()), "the study");
+}
+
+#[test]
+fn the_codebook_a_build_writes_imports_back_to_the_same_theme_tree() {
+    let example = TestStudy::example();
+    example.build().assert_ok();
+    let qdc = example.out().join("data/codebook.qdc");
+    let facts = example.facts();
+
+    let study = TestStudy::empty();
+    let run = import(study.dir(), &["refi-qda", qdc.to_str().unwrap()]);
+    run.assert_ok();
+    let back = study.facts();
+    let tree = |f: &common::facts::Facts| -> Vec<(String, Option<String>)> {
+        let title = |id: &str| f.themes.iter().find(|t| t.id == id).unwrap().title.clone();
+        let mut v: Vec<(String, Option<String>)> = f
+            .themes
+            .iter()
+            .filter(|t| !t.draft)
+            .map(|t| (t.title.clone(), t.parent.as_deref().map(title)))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(tree(&back), tree(&facts));
+    study.build().assert_ok();
+    // And again: nothing changes.
+    let again = import(study.dir(), &["refi-qda", qdc.to_str().unwrap()]);
+    again.assert_ok();
+    assert!(
+        summary(&again).contains("themes 0 added, 0 changed"),
+        "{again}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_refi_qda_is_an_error_and_changes_nothing() {
+    let study = TestStudy::fixture("minimal");
+    study.write("notes.qdpx", "just some text, not a zip");
+    let before = snapshot(study.dir());
+    let run = import(study.dir(), &["refi-qda", "notes.qdpx"]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("notes.qdpx"), "{run}");
+    assert!(run.stderr.contains("Nothing was written"), "{run}");
+    assert_same_snapshot(&before, &snapshot(study.dir()), "the study");
+}
+
+#[test]
+fn bad_columns_are_a_usage_error() {
+    let study = TestStudy::empty();
+    study.write("x.csv", "a,b\n1,2\n");
+    let run = import(study.dir(), &["csv", "x.csv", "--columns", "text=a"]);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("--columns must name a column for participant, site, group, themes"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_taguette_export_imports_with_merged_highlights_and_builds() {
+    let study = TestStudy::empty();
+    let csv = fixtures_dir().join("csv/taguette-highlights.csv");
+    let args = [
+        "csv",
+        csv.to_str().unwrap(),
+        "--columns",
+        "id=id,text=content,themes=tag,participant=participant,site=site,group=group",
+    ];
+    let run = import(study.dir(), &args);
+    run.assert_ok();
+    let quotes = study.read("content/quotes/taguette-highlights.yaml");
+    // Highlight 1 has three rows: one quote with both its tags.
+    assert!(
+        quotes.contains("  - id: \"1\"\n") || quotes.contains("  - id: 1\n"),
+        "{quotes}"
+    );
+    assert!(
+        quotes.contains("themes: [peer-support, belonging]"),
+        "{quotes}"
+    );
+    study.build().assert_ok();
+    // Importing again changes nothing.
+    let again = import(study.dir(), &args);
+    again.assert_ok();
+    assert!(
+        summary(&again).contains("quotes 0 added, 0 changed"),
+        "{again}"
+    );
+}
+
+#[test]
+fn a_qualcoder_export_with_a_cases_file_imports_and_builds() {
+    let study = TestStudy::empty();
+    let codings = fixtures_dir().join("csv/qualcoder-codings.csv");
+    let cases = fixtures_dir().join("csv/qualcoder-cases.csv");
+    let run = import(
+        study.dir(),
+        &[
+            "csv",
+            codings.to_str().unwrap(),
+            "--columns",
+            "text=Coded text,participant=Case,site=Site,group=Responder group,themes=Codes,context=Context",
+            "--theme-separator",
+            ";",
+            "--participants",
+            cases.to_str().unwrap(),
+        ],
+    );
+    run.assert_ok();
+    assert!(run.stdout.contains("skipped: "), "{run}");
+    assert!(study.path("content/sites/hamburg.md").is_file());
+    assert!(study.path("content/groups/service-users.md").is_file());
+    let quotes = study.read("content/quotes/qualcoder-codings.yaml");
+    assert!(
+        quotes.contains("context: \"Asked about the first meeting\""),
+        "{quotes}"
+    );
+    study.build().assert_ok();
+}
