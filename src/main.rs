@@ -171,8 +171,27 @@ fn run_import(cmd: ImportCommand) -> ExitCode {
     match result {
         Ok(report) => {
             let plan = &report.plan;
+            // One line per reason: a project without a site variable skips every
+            // passage for the same reason.
+            let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
             for s in &plan.skipped {
-                println!("skipped: {}: {}", s.what, s.why);
+                match reasons.iter_mut().find(|(why, _)| *why == s.why) {
+                    Some((_, whats)) => whats.push(&s.what),
+                    None => reasons.push((&s.why, vec![&s.what])),
+                }
+            }
+            for (why, whats) in &reasons {
+                if whats.len() == 1 {
+                    println!("skipped: {}: {why}", whats[0]);
+                } else {
+                    let shown = whats.iter().take(3).copied().collect::<Vec<_>>().join("; ");
+                    let more = if whats.len() > 3 {
+                        format!("; and {} more", whats.len() - 3)
+                    } else {
+                        String::new()
+                    };
+                    println!("skipped {} passages: {why} ({shown}{more})", whats.len());
+                }
             }
             for path in &plan.themes_gone {
                 println!(

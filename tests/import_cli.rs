@@ -72,11 +72,19 @@ fn selections_without_site_or_group_are_listed_and_counted() {
     let path = sample("qc-1.3.2-demo.qdpx");
     let run = import(study.dir(), &["refi-qda", path.to_str().unwrap()]);
     run.assert_ok();
-    let skipped = run
+    // One line per reason: `skipped: WHAT: WHY`, or `skipped N passages: WHY (...)`.
+    let skipped: usize = run
         .stdout
         .lines()
-        .filter(|l| l.starts_with("skipped: "))
-        .count();
+        .filter_map(|l| {
+            if l.starts_with("skipped: ") {
+                Some(1)
+            } else {
+                l.strip_prefix("skipped ")?.split(' ').next()?.parse().ok()
+            }
+        })
+        .sum();
+    assert!(run.stdout.contains("no site"), "the reason is given: {run}");
     assert!(skipped > 0, "{run}");
     assert!(
         summary(&run).ends_with(&format!("{skipped} skipped")),
