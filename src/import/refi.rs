@@ -36,7 +36,7 @@ mod xml;
 use std::collections::{HashMap, HashSet};
 
 use super::{Errors, Incoming, IncomingQuote, IncomingTheme, RefiOptions, Skipped};
-use crate::diagnostics::{Diagnostic, Position};
+use crate::diagnostics::{self, Diagnostic, Position};
 use container::{Container, Document, Limits, SourceText};
 use positions::{Counting, Indexed, name_matches};
 use xml::Element;
@@ -512,25 +512,41 @@ fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
-/// The variables a run looks up, and which of them exist.
+/// A variable a run looks up: as the user wrote it, and lower case.
+struct Var {
+    shown: String,
+    lower: String,
+}
+
+impl Var {
+    fn new(name: &str) -> Self {
+        let shown = name.trim().to_string();
+        let lower = shown.to_lowercase();
+        Var { shown, lower }
+    }
+}
+
+/// The variables a run looks up, and which names exist.
 struct Wanted {
-    site: String,
-    group: String,
-    participant: Option<String>,
+    site: Var,
+    group: Var,
+    participant: Option<Var>,
     known: HashSet<String>,
 }
 
 impl Wanted {
-    /// Why a value is missing or ambiguous, or the value.
-    fn resolve(&self, what: &str, var: &str, found: Found) -> Result<String, String> {
+    /// The value, or why it is missing or ambiguous.
+    fn resolve(&self, what: &str, var: &Var, found: Found) -> Result<String, String> {
         match found {
             Found::One(v) => Ok(v),
             Found::Several(vs) => Err(format!("several {what}s ({})", quoted_list(&vs))),
-            Found::Missing if self.known.contains(var) => Err(format!(
-                "no {what} (\"{var}\" has no value for its case or source)"
+            Found::Missing if self.known.contains(&var.lower) => Err(format!(
+                "no {what} (\"{}\" has no value for its case or source)",
+                var.shown
             )),
             Found::Missing => Err(format!(
-                "no {what} (the project has no variable or set named \"{var}\": name one with --{what})"
+                "no {what} (the project has no variable or set named \"{}\": name one with --{what})",
+                var.shown
             )),
         }
     }
@@ -652,28 +668,31 @@ fn project(
         } else {
             format!("the project has {}", exist.join(" and "))
         };
+        let names = variable_names
+            .iter()
+            .map(String::as_str)
+            .chain(sets.iter().map(|s| s.var.as_str()));
+        let hint = match diagnostics::did_you_mean(given, names) {
+            Some(dym) => format!(
+                "{dym} (variable names match in any case; a set counts when named `NAME: value`)"
+            ),
+            None => format!(
+                "give --{flag} one of the variable names (in any case), or NAME for sets named `NAME: value`"
+            ),
+        };
         ctx.errors.push(
             Diagnostic::error(
                 ctx.file,
                 Position::default(),
-                format!(
-                    "--{flag} \"{given}\" names no variable or set of the project; {exist}"
-                ),
+                format!("--{flag} \"{given}\" names no variable or set of the project; {exist}"),
             )
-            .with_hint(format!(
-                "give --{flag} one of the variable names (any case), or NAME for sets named `NAME: value`"
-            )),
+            .with_hint(hint),
         );
     }
     let wanted = Wanted {
-        site: opts.site.as_deref().unwrap_or("site").trim().to_lowercase(),
-        group: opts
-            .group
-            .as_deref()
-            .unwrap_or("group")
-            .trim()
-            .to_lowercase(),
-        participant: opts.participant.as_deref().map(|p| p.trim().to_lowercase()),
+        site: Var::new(opts.site.as_deref().unwrap_or("site")),
+        group: Var::new(opts.group.as_deref().unwrap_or("group")),
+        participant: opts.participant.as_deref().map(Var::new),
         known,
     };
 
@@ -729,7 +748,7 @@ fn sources<'e>(
                         ctx.skip(
                             format!("selection {guid} in source {label}"),
                             format!(
-                                "a {} selection: only text selections become quotes",
+                                "not text ({}): only text selections become quotes",
                                 el.name.trim_end_matches("Source").to_lowercase()
                             ),
                         );
@@ -929,6 +948,9 @@ fn choose_counting(text: &str, selections: &[&Selection<'_>], default: Counting)
         .iter()
         .filter_map(|s| s.el.attr("name").map(|n| (*s, n)))
         .collect();
+    if named.is_empty() {
+        return options[0];
+    }
     let mut best = (options[0], 0usize);
     for c in options {
         let index = Indexed::new(text, c);
@@ -1071,7 +1093,11 @@ fn quotes_of_source(
 
         let cases = links.cases_of(source, group);
         let participant = match &wanted.participant {
-            Some(var) => wanted.resolve("participant", var, links.value(var, source, &cases)),
+            Some(var) => wanted.resolve(
+                "participant",
+                var,
+                links.value(&var.lower, source, &cases),
+            ),
             None => match links.case_name(&cases) {
                 Found::One(name) => Ok(name),
                 Found::Several(names) => Err(format!(
@@ -1087,12 +1113,12 @@ fn quotes_of_source(
         let site = wanted.resolve(
             "site",
             &wanted.site,
-            links.value(&wanted.site, source, &cases),
+            links.value(&wanted.site.lower, source, &cases),
         );
         let group_value = wanted.resolve(
             "group",
             &wanted.group,
-            links.value(&wanted.group, source, &cases),
+            links.value(&wanted.group.lower, source, &cases),
         );
         let (participant, site, group_value) = match (participant, site, group_value) {
             (Ok(p), Ok(s), Ok(g)) => (p, s, g),
@@ -1132,6 +1158,104 @@ fn quotes_of_source(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    fn zip(dir: &std::path::Path, entries: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let path = dir.join("p.qdpx");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in entries {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    fn project(padding: usize) -> String {
+        format!(
+            "<Project name=\"p\">{}<CodeBook><Codes><Code guid=\"C\" name=\"c\" isCodable=\"true\"/></Codes></CodeBook>\
+             <Sources><TextSource guid=\"S\" plainTextPath=\"internal://s.txt\">\
+             <PlainTextSelection guid=\"P\" startPosition=\"0\" endPosition=\"1\"><Coding guid=\"x\"><CodeRef targetGUID=\"C\"/></Coding></PlainTextSelection>\
+             </TextSource></Sources></Project>",
+            " ".repeat(padding)
+        )
+    }
+
+    fn read_limited(path: &std::path::Path, total: u64, entry: u64) -> Result<Incoming, Errors> {
+        let opts = RefiOptions {
+            file: path.to_path_buf(),
+            ..RefiOptions::default()
+        };
+        read_with_limits(&opts, Limits { total, entry })
+    }
+
+    #[test]
+    fn an_entry_that_inflates_past_its_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let qde = project(5000);
+        let path = zip(
+            dir.path(),
+            &[("project.qde", qde.as_bytes()), ("sources/s.txt", b"hi")],
+        );
+        assert!(std::fs::metadata(&path).unwrap().len() < 2000);
+        let errors = read_limited(&path, 20_000, 1000).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].file, format!("{}/project.qde", path.display()));
+        assert!(
+            errors[0]
+                .message
+                .contains("the entry inflates to more than 1000 bytes"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            read_limited(&path, 20_000, 10_000).is_ok(),
+            "no site: skipped, not an error"
+        );
+    }
+
+    #[test]
+    fn the_zip_inflates_past_the_total_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let qde = project(600);
+        let source = "a".repeat(900);
+        let path = zip(
+            dir.path(),
+            &[
+                ("project.qde", qde.as_bytes()),
+                ("sources/s.txt", source.as_bytes()),
+            ],
+        );
+        let errors = read_limited(&path, 1500, 1000).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].file, format!("{}/sources/s.txt", path.display()));
+        assert!(
+            errors[0]
+                .message
+                .contains("the zip inflates to more than 1500 bytes in all"),
+            "{}",
+            errors[0]
+        );
+        // Within the caps, the source is read (the selection lacks a site).
+        let incoming = read_limited(&path, 4000, 2000).unwrap();
+        assert_eq!(incoming.skipped.len(), 1);
+        assert!(incoming.skipped[0].why.contains("no site"));
+    }
+
+    #[test]
+    fn a_file_past_the_total_cap_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.qde");
+        std::fs::write(&path, project(3000)).unwrap();
+        let errors = read_limited(&path, 1000, 1000).unwrap_err();
+        assert!(
+            errors[0].message.contains("larger than 1000 bytes"),
+            "{}",
+            errors[0]
+        );
+    }
 
     #[test]
     fn guids() {

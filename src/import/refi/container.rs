@@ -76,8 +76,13 @@ pub(crate) enum SourceText {
 
 const ZIP_MAGIC: [&[u8]; 3] = [b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"];
 
-fn mib(n: u64) -> String {
-    format!("{} MiB", n >> 20)
+/// A size for messages: MiB when whole, else bytes.
+fn size(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Opens `path`: a zip (by its first bytes, whatever the extension) or a bare
@@ -105,7 +110,7 @@ pub(crate) fn open(path: &Path, limits: Limits) -> Result<(Container, Document),
                 whole,
                 format!(
                     "the file is larger than {}, the most thematic reads",
-                    mib(limits.total)
+                    size(limits.total)
                 ),
             )
             .with_hint("export a smaller project, or the codebook alone (.qdc)"),
@@ -370,12 +375,12 @@ impl Container {
             let message = if in_all {
                 format!(
                     "the zip inflates to more than {} in all, the most thematic reads",
-                    mib(limits.total)
+                    size(limits.total)
                 )
             } else {
                 format!(
                     "the entry inflates to more than {}, the most thematic reads for one file",
-                    mib(limits.entry)
+                    size(limits.entry)
                 )
             };
             Diagnostic::error(&file, Position::default(), message)
@@ -473,8 +478,8 @@ impl Container {
                 Position::default(),
                 format!(
                     "the sources are larger than {} (or this one than {}), the most thematic reads",
-                    mib(self.limits.total),
-                    mib(self.limits.entry)
+                    size(self.limits.total),
+                    size(self.limits.entry)
                 ),
             ));
         }
