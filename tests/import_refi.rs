@@ -1304,3 +1304,26 @@ fn damaged_input_never_panics() {
     }
     assert!(seen.get(&false).copied().unwrap_or(0) > 0);
 }
+
+#[test]
+fn deep_nesting_is_read_or_refused_without_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = |n: usize| {
+        let mut qdc = String::from("<CodeBook xmlns=\"urn:QDA-XML:codebook:1.0\"><Codes>");
+        for i in 0..n {
+            qdc.push_str(&format!(
+                "<Code guid=\"{i}\" name=\"c{i}\" isCodable=\"true\">"
+            ));
+        }
+        qdc.push_str(&"</Code>".repeat(n));
+        qdc.push_str("</Codes></CodeBook>");
+        qdc
+    };
+    let path = write_file(dir.path(), "deep.qdc", deep(990).as_bytes());
+    let incoming = read(&path);
+    assert_eq!(incoming.themes.len(), 990);
+    assert_eq!(depth(&incoming, 989), 990);
+    let path = write_file(dir.path(), "deeper.qdc", deep(5000).as_bytes());
+    let errors = read_err(&opts(&path));
+    error_with(&errors, "nested more than 1000 deep");
+}

@@ -996,12 +996,12 @@ fn quotes_of_source(
 
     let mut text: Option<Text> = None;
     let mut index: Option<(Indexed<'_>, Counting)> = None;
-    // First pass: which groups are coded, and the text when one is.
-    let coded: Vec<bool> = groups
+    // The text is needed (and must be found) only when a passage has a theme.
+    let has_theme = source
+        .selections
         .iter()
-        .map(|g| g.iter().any(|s| !s.codes.is_empty()))
-        .collect();
-    if coded.iter().any(|&c| c) {
+        .any(|s| s.codes.iter().any(|c| codes.contains_key(c)));
+    if has_theme {
         text = Some(load_text(ctx, source, container, doc));
     }
     let text_ref: Option<(&str, &str)> = match &text {
