@@ -1265,9 +1265,16 @@ fn every_error_of_a_run_at_once() {
         "lies outside its source \"one\", which is 5 code points long",
     );
     error_with(&errors, "the source \"two\" at line 11 is not in the zip");
-    error_with(
+    let none = error_with(
         &errors,
         "--site \"Region\" names no variable or set of the project; the project has no variables and no sets",
+    );
+    assert!(
+        none.hint
+            .as_deref()
+            .unwrap()
+            .contains("give the cases or documents a `Region` variable"),
+        "{none}"
     );
     assert_eq!(errors.len(), 5, "{}", show(&errors));
 }

@@ -672,7 +672,11 @@ fn project(
             .iter()
             .map(String::as_str)
             .chain(sets.iter().map(|s| s.var.as_str()));
+        let nothing = variable_names.is_empty() && set_names.is_empty();
         let hint = match diagnostics::did_you_mean(given, names) {
+            _ if nothing => format!(
+                "in the QDA tool, give the cases or documents a `{given}` variable (or put documents in sets named `{given}: VALUE`), then export again"
+            ),
             Some(dym) => format!(
                 "{dym} (variable names match in any case; a set counts when named `NAME: value`)"
             ),
@@ -1105,7 +1109,7 @@ fn quotes_of_source(
                     quoted_list(&names)
                 )),
                 Found::Missing => Err(
-                    "no participant (no named case links this selection or its source; or name a variable with --participant)"
+                    "no participant (no named case links this selection or its source: link one, or name a variable with --participant)"
                         .to_string(),
                 ),
             },
