@@ -206,6 +206,21 @@ fn run_import(cmd: ImportCommand) -> ExitCode {
             for f in &plan.files {
                 println!("{verb} {}{}", f.path, if f.new { " (new)" } else { "" });
             }
+            if !report.build_errors.is_empty() {
+                let mut err = std::io::stderr().lock();
+                for d in &report.build_errors {
+                    let _ = writeln!(err, "{d}\n");
+                }
+                let _ = writeln!(
+                    err,
+                    "note: the import is written, but `thematic build` will refuse to publish until {} fixed (above)",
+                    if report.build_errors.len() == 1 {
+                        "this is"
+                    } else {
+                        "these are"
+                    }
+                );
+            }
             println!(
                 "{} {} into {}: {}",
                 if report.dry_run {

@@ -118,7 +118,11 @@ fn an_import_into_an_empty_folder_makes_a_study_that_builds() {
             .contains("title: \"Bus study\"")
     );
     // A new study gets the privacy guard's file, kept out of git, as `init` gives it.
-    assert!(study.read("content/privacy.yaml").contains("identifiers: []"));
+    assert!(
+        study
+            .read("content/privacy.yaml")
+            .contains("identifiers: []")
+    );
     assert!(study.read(".gitignore").contains("/content/privacy.yaml"));
     let cost = study.read("content/themes/cost-of-travel.md");
     assert!(cost.contains("parent: travel\n"), "{cost}");
@@ -288,23 +292,46 @@ fn an_import_into_an_existing_study_reuses_its_sites_and_never_reuses_an_id() {
 }
 
 #[test]
-fn an_import_that_would_break_the_study_writes_nothing() {
-    // The privacy fixture denylists "José Müller": a quote naming him cannot be published.
+fn what_the_privacy_guard_refuses_is_imported_and_reported_for_the_author() {
+    // The privacy fixture denylists "José Müller". The coded data belongs in
+    // content/, but the build must refuse to publish it: the import says so.
     let study = TestStudy::fixture("privacy");
-    let before = snapshot(study.dir());
     let mut incoming = project();
     incoming.quotes[0].text = "José Müller drove the bus.".into();
-    let errors = import::import(study.dir(), &incoming, "Bus study", false).unwrap_err();
+    let report = run(study.dir(), &incoming, false);
+    let errors = report
+        .build_errors
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(errors.contains("content/quotes/bus-study.yaml"), "{errors}");
     assert!(
-        errors
-            .iter()
-            .any(|d| d.to_string().contains("content/quotes/bus-study.yaml")),
-        "{errors:?}"
+        !errors.contains("Müller"),
+        "the identifier is masked: {errors}"
     );
-    assert!(
-        !errors.iter().any(|d| d.to_string().contains("Müller")),
-        "the identifier is masked"
+    study.build().assert_failed();
+}
+
+#[test]
+fn an_import_into_a_study_with_errors_writes_nothing() {
+    // Another quotes file names a theme that does not exist: the study does not
+    // validate, so nothing is imported into it.
+    let study = TestStudy::fixture("minimal");
+    study.edit(
+        "content/quotes/main.yaml",
+        "themes: [care]",
+        "themes: [cure]",
     );
+    let before = snapshot(study.dir());
+    let errors = import::import(study.dir(), &project(), "Bus study", false).unwrap_err();
+    let text = errors
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("content/quotes/main.yaml"), "{text}");
+    assert!(text.contains("`cure`"), "{text}");
     assert_same_snapshot(&before, &snapshot(study.dir()), "the study");
 }
 

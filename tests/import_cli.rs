@@ -229,3 +229,53 @@ fn a_qualcoder_export_with_a_cases_file_imports_and_builds() {
     );
     study.build().assert_ok();
 }
+
+#[test]
+fn a_project_with_cases_variables_and_non_ascii_text_imports_and_reimports_unchanged() {
+    let study = TestStudy::empty();
+    let qde = fixtures_dir().join("refi/cases/project.qde");
+    let run = import(study.dir(), &["refi-qda", qde.to_str().unwrap()]);
+    run.assert_ok();
+    let quotes = std::fs::read_to_string(
+        list_files(&study.path("content/quotes"))
+            .first()
+            .map(|f| study.path("content/quotes").join(f))
+            .expect("a quotes file"),
+    )
+    .unwrap();
+    // Cut by code points: umlauts, an emoji, and the site's accent folded in its id.
+    assert!(
+        quotes.contains("Ich fühlte mich verstanden 😀, nicht allein."),
+        "{quotes}"
+    );
+    assert!(quotes.contains("    site: sao-paulo\n"), "{quotes}");
+    assert!(
+        study
+            .read("content/sites/sao-paulo.md")
+            .contains("title: \"São Paulo\"")
+    );
+    // This tiny project profiles single participants: imported, and the build's
+    // refusal is reported at once.
+    assert!(run.stderr.contains("will refuse to publish"), "{run}");
+    // A newer export of the same project: nothing changes, nothing is duplicated.
+    let again = import(study.dir(), &["refi-qda", qde.to_str().unwrap()]);
+    again.assert_ok();
+    assert!(
+        summary(&again).contains("themes 0 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 0 added, 0 changed"),
+        "{again}"
+    );
+}
+
+#[test]
+fn an_unknown_variable_is_an_error_listing_the_ones_that_exist() {
+    let study = TestStudy::empty();
+    let qde = fixtures_dir().join("refi/cases/project.qde");
+    let run = import(
+        study.dir(),
+        &["refi-qda", qde.to_str().unwrap(), "--site", "Country"],
+    );
+    run.assert_code(1);
+    assert!(run.stderr.contains("Country"), "{run}");
+    assert!(run.stderr.contains("Region"), "lists the variables: {run}");
+    assert!(!study.path("content").exists(), "nothing written");
+}

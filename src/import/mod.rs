@@ -138,6 +138,9 @@ pub struct Report {
     pub plan: Plan,
     /// True when nothing was written.
     pub dry_run: bool,
+    /// What `thematic build` will refuse in the imported study until the author
+    /// acts (a denylisted name in a quote, a page profiling one participant).
+    pub build_errors: Vec<Diagnostic>,
 }
 
 /// Imports `incoming` into the study in `study_dir`: plans every file, checks the
@@ -151,10 +154,17 @@ pub fn import(
 ) -> Result<Report, Errors> {
     let plan = plan::plan(study_dir, incoming, name)?;
     write::check_result(study_dir, &plan.files)?;
-    if !dry_run {
+    let build_errors = if dry_run {
+        Vec::new()
+    } else {
         write::write_files(study_dir, &plan.files)?;
-    }
-    Ok(Report { plan, dry_run })
+        write::build_errors(study_dir)
+    };
+    Ok(Report {
+        plan,
+        dry_run,
+        build_errors,
+    })
 }
 
 /// Parses `--columns text=COL,participant=COL,site=COL,group=COL,themes=COL[,id=COL][,context=COL]`.

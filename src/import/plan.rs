@@ -740,7 +740,10 @@ mod tests {
 
     #[test]
     fn keys_are_shown_without_their_separator() {
-        assert_eq!(shown_key("P-01\u{0}I took the bus."), "of P-01 \"I took the bus.\"");
+        assert_eq!(
+            shown_key("P-01\u{0}I took the bus."),
+            "of P-01 \"I took the bus.\""
+        );
         assert_eq!(shown_key("ABC"), "ABC");
     }
 

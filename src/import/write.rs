@@ -9,8 +9,11 @@ use super::Errors;
 use super::plan::{FileChange, at_file};
 use crate::diagnostics::Diagnostic;
 
-/// Checks the study that `files` would make, in a copy of `content/` and
-/// `themes/`, and returns its errors (none: the import may be written).
+/// Checks that the study `files` would make loads and validates (files, fields,
+/// ids, references), in a copy of `content/` and `themes/`; its errors (none: the
+/// import may be written). What the privacy guard will say is for the author to
+/// act on after the import (see [`build_errors`]): the coded data belongs in
+/// `content/` even when it may not be published as it is.
 pub fn check_result(study_dir: &Path, files: &[FileChange]) -> Result<(), Errors> {
     let stage = Stage::new().map_err(|e| vec![at_file("(temporary folder)", e)])?;
     for dir in ["content", "themes"] {
@@ -27,9 +30,14 @@ pub fn check_result(study_dir: &Path, files: &[FileChange]) -> Result<(), Errors
         }
         fs::write(&path, &f.contents).map_err(|e| vec![at_file(&f.path, e.to_string())])?;
     }
-    let outcome = crate::pipeline::check(&stage.0, true);
-    let errors: Vec<Diagnostic> = outcome
-        .diagnostics
+    let (sources, mut diags) = crate::load::load_study(&stage.0);
+    crate::model::build_study(
+        sources,
+        crate::model::ModelOptions { drafts: true },
+        &mut diags,
+    );
+    let errors: Vec<Diagnostic> = diags
+        .sorted()
         .into_iter()
         .filter(Diagnostic::is_error)
         .collect();
@@ -38,6 +46,16 @@ pub fn check_result(study_dir: &Path, files: &[FileChange]) -> Result<(), Errors
     } else {
         Err(errors)
     }
+}
+
+/// The errors `thematic build` will report for the study in `study_dir` (the
+/// privacy guard's among them), for the author to fix after an import.
+pub fn build_errors(study_dir: &Path) -> Vec<Diagnostic> {
+    crate::pipeline::check(study_dir, false)
+        .diagnostics
+        .into_iter()
+        .filter(Diagnostic::is_error)
+        .collect()
 }
 
 /// Writes `files` into `study_dir`: each to a temporary file beside it first, then

@@ -17,10 +17,29 @@ pub fn is_valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// A valid id close to `s`: lowercase, runs of other characters turned into one hyphen.
+/// A valid id close to `s`: lowercase, accents dropped ("São Paulo" gives
+/// `sao-paulo`), runs of other characters turned into one hyphen.
 pub fn slugify(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
     let mut out = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
+    let spelled = s
+        .chars()
+        .flat_map(char::to_lowercase)
+        .nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(|c| match c {
+            'ß' => "ss".chars().collect::<Vec<_>>(),
+            'æ' => vec!['a', 'e'],
+            'œ' => vec!['o', 'e'],
+            'ø' => vec!['o'],
+            'ł' => vec!['l'],
+            'đ' | 'ð' => vec!['d'],
+            'þ' => vec!['t', 'h'],
+            'ı' => vec!['i'],
+            c => vec![c],
+        });
+    for c in spelled {
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -1017,6 +1036,9 @@ mod tests {
         assert!(!is_valid_id("-a"));
         assert!(!is_valid_id(""));
         assert_eq!(slugify("Active Ingredients!"), "active-ingredients");
+        assert_eq!(slugify("São Paulo"), "sao-paulo");
+        assert_eq!(slugify("Zugehörigkeit / Straße"), "zugehorigkeit-strasse");
+        assert_eq!(slugify("שלום"), "");
     }
 
     #[test]
