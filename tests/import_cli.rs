@@ -279,3 +279,41 @@ fn an_unknown_variable_is_an_error_listing_the_ones_that_exist() {
     assert!(run.stderr.contains("Region"), "lists the variables: {run}");
     assert!(!study.path("content").exists(), "nothing written");
 }
+
+#[test]
+fn a_spreadsheet_with_errors_changes_nothing_and_names_file_and_line() {
+    let study = TestStudy::fixture("minimal");
+    study.write(
+        "excerpts.csv",
+        "Text,Case,Site,Group,Codes\nKind people.,P1,alpha,early,care\n,P2,beta,late,care\n",
+    );
+    let before = snapshot(study.dir());
+    let run = import(
+        study.dir(),
+        &[
+            "csv",
+            "excerpts.csv",
+            "--columns",
+            "text=Text,participant=Case,site=Site,group=Group,themes=Code",
+        ],
+    );
+    run.assert_code(1);
+    // The column named in --columns does not exist: the ones that do are listed.
+    assert!(run.stderr.contains("excerpts.csv"), "{run}");
+    assert!(run.stderr.contains("`Codes`"), "{run}");
+    assert_same_snapshot(&before, &snapshot(study.dir()), "the study");
+
+    let run = import(
+        study.dir(),
+        &[
+            "csv",
+            "excerpts.csv",
+            "--columns",
+            "text=Text,participant=Case,site=Site,group=Group,themes=Codes",
+        ],
+    );
+    run.assert_code(1);
+    // Row 3 has no text: its line is named.
+    assert!(run.stderr.contains("excerpts.csv:3"), "{run}");
+    assert_same_snapshot(&before, &snapshot(study.dir()), "the study");
+}
