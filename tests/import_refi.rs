@@ -742,18 +742,7 @@ fn site_and_participant_from_document_variables() {
         o.participant = Some("interviewee".into());
         let incoming = refi::read(&o).unwrap_or_else(|e| panic!("{}", show(&e)));
         assert_eq!(incoming.themes[0].color.as_deref(), Some("#ef8256"));
-        let quotes: Vec<(&str, &str, &str, &str)> = incoming
-            .quotes
-            .iter()
-            .map(|q| {
-                (
-                    q.text.as_str(),
-                    q.participant.as_str(),
-                    q.site.as_str(),
-                    q.group.as_str(),
-                )
-            })
-            .collect();
+        let quotes = attributed(&incoming);
         assert_eq!(
             quotes,
             [
@@ -790,18 +779,7 @@ fn site_and_group_from_sets() {
     let dir = tempfile::tempdir().unwrap();
     for path in [fixture("sets/project.qde"), zip_fixture(dir.path(), "sets")] {
         let incoming = read(&path);
-        let quotes: Vec<(&str, &str, &str, &str)> = incoming
-            .quotes
-            .iter()
-            .map(|q| {
-                (
-                    q.text.as_str(),
-                    q.participant.as_str(),
-                    q.site.as_str(),
-                    q.group.as_str(),
-                )
-            })
-            .collect();
+        let quotes = attributed(&incoming);
         assert_eq!(
             quotes,
             [
@@ -1333,4 +1311,20 @@ fn deep_nesting_is_read_or_refused_without_crashing() {
     let path = write_file(dir.path(), "deeper.qdc", deep(5000).as_bytes());
     let errors = read_err(&opts(&path));
     error_with(&errors, "nested more than 1000 deep");
+}
+
+/// Each quote's text, participant, site and group.
+fn attributed(incoming: &thematic::import::Incoming) -> Vec<(&str, &str, &str, &str)> {
+    incoming
+        .quotes
+        .iter()
+        .map(|q| {
+            (
+                q.text.as_str(),
+                q.participant.as_str(),
+                q.site.as_str(),
+                q.group.as_str(),
+            )
+        })
+        .collect()
 }
