@@ -964,3 +964,24 @@ fn quote_ids_are_stable_anchors_across_builds_with_and_without_drafts() {
         assert_eq!(b.get(q), Some(anchor), "anchor of {q}");
     }
 }
+
+#[test]
+fn a_quote_template_that_tests_root_is_rendered_at_each_depth() {
+    // Quotes are rendered once for every depth when quote.html only prints `root`;
+    // a template that tests it must still see each page's own value.
+    let study = TestStudy::fixture("minimal");
+    let builtin =
+        std::fs::read_to_string(repo_root().join("themes/default/templates/quote.html")).unwrap();
+    study.write(
+        "themes/default/templates/quote.html",
+        builtin.replace(
+            "<blockquote>",
+            "{% if root == \"../../\" %}<span class=\"depth-two\"></span>{% endif %}<blockquote>",
+        ),
+    );
+    study.build().assert_ok();
+    let theme = read_page(&study.out(), "themes/care/index.html");
+    let quotes = read_page(&study.out(), "quotes/index.html");
+    assert!(theme.contains("class=\"depth-two\""), "{theme}");
+    assert!(!quotes.contains("class=\"depth-two\""));
+}

@@ -1,8 +1,9 @@
 //! Stage 3: the study as pages.
 //!
-//! Work is done once and shared. Each quote's HTML is rendered once per page
-//! depth (at most three times, never per page) and cached by the quote's
-//! content, each Markdown body once, and pages are rendered in parallel.
+//! Work is done once and shared. Each quote's HTML is rendered once (once per
+//! page depth when its template uses `root` other than by printing it; never per
+//! page) and cached by the quote's content, each Markdown body once, and pages
+//! are rendered in parallel.
 //!
 //! Pages are rendered in two steps. The template renders a *skeleton* in which
 //! every listed quote is a short marker (`<\0N>`, which no escaped text can
@@ -97,8 +98,12 @@ impl markdown::EmbedQuote for Embedder<'_> {
 /// theme changes, since cached HTML came from its templates).
 #[derive(Default)]
 pub struct Renderer {
-    /// Quote HTML by (hash of the quote's view, page depth).
+    /// Quote HTML by (hash of the quote's view, page depth); depth 0 holds HTML
+    /// rendered once with [`ROOT`] for `root`, for every depth.
     quote_html: HashMap<(u64, usize), Arc<str>>,
+    /// Whether `quote.html` only prints `root`, so that one render serves every
+    /// depth (decided once per renderer: a renderer lives as long as its templates).
+    root_prints_only: Option<bool>,
     /// For each page path: the fingerprint of its inputs, and its bytes.
     pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
 }
@@ -188,10 +193,20 @@ impl Renderer {
             .into_par_iter()
             .map(|q| quote_input_hash(study, q) ^ quote_key_salt)
             .collect();
+        if self.root_prints_only.is_none() && !study.quotes.is_empty() {
+            self.root_prints_only = Some(root_prints_only(theme, study));
+        }
+        // One render per quote serves every depth when the template only prints
+        // `root`; otherwise one per depth (1 to 3).
+        let depths: &[usize] = if self.root_prints_only == Some(true) {
+            &[0]
+        } else {
+            &[1, 2, 3]
+        };
         let missing: Vec<(u64, usize, usize)> = quote_hashes
             .iter()
             .enumerate()
-            .flat_map(|(q, h)| (1..=3).map(move |d| (*h, d, q)))
+            .flat_map(|(q, h)| depths.iter().map(move |&d| (*h, d, q)))
             .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
             .collect();
         let fresh: Vec<((u64, usize), Result<String, Diagnostic>)> = missing
@@ -202,10 +217,12 @@ impl Renderer {
                     &study.quotes[q],
                     urls::quote_anchor(&study.quotes[q].id),
                 );
-                (
-                    (h, depth),
-                    render_view(theme, &view, &"../".repeat(depth), false),
-                )
+                let root = if depth == 0 {
+                    ROOT.to_string()
+                } else {
+                    "../".repeat(depth)
+                };
+                ((h, depth), render_view(theme, &view, &root, false))
             })
             .collect();
         for (key, html) in fresh {
@@ -466,6 +483,26 @@ fn fingerprint(skeleton: &str, depth: usize, quote_hashes: &[u64]) -> u64 {
     hasher.get_mut().finish()
 }
 
+/// What quote HTML rendered once for every depth has for `root`. U+0001 cannot
+/// come from content: YAML refuses control characters.
+const ROOT: &str = "\u{1}";
+
+/// True when `quote.html` prints `root` and uses it no other way: rendering a quote
+/// once with [`ROOT`] and putting each depth's prefix in its place gives what
+/// rendering it at that depth gives. Checked on one quote at every depth.
+fn root_prints_only(theme: &SiteTheme, study: &Study) -> bool {
+    let q = &study.quotes[0];
+    let view = QuoteView::new(study, q, urls::quote_anchor(&q.id));
+    let Ok(once) = render_view(theme, &view, ROOT, false) else {
+        return false;
+    };
+    (1..=3).all(|d| {
+        let prefix = "../".repeat(d);
+        render_view(theme, &view, &prefix, false)
+            .is_ok_and(|html| html == once.replace(ROOT, &prefix))
+    })
+}
+
 /// The skeleton with each marker replaced by the quote's HTML for this depth.
 fn splice(
     skeleton: &str,
@@ -473,13 +510,27 @@ fn splice(
     quote_hashes: &[u64],
     cache: &HashMap<(u64, usize), Arc<str>>,
 ) -> String {
+    let prefix = "../".repeat(depth);
     let out = std::cell::RefCell::new(String::with_capacity(skeleton.len() * 4));
     for_each_piece(
         skeleton,
         |t| out.borrow_mut().push_str(t),
         |q| {
-            if let Some(html) = quote_hashes.get(q).and_then(|h| cache.get(&(*h, depth))) {
+            let Some(h) = quote_hashes.get(q) else {
+                return;
+            };
+            if let Some(html) = cache.get(&(*h, depth)) {
                 out.borrow_mut().push_str(html);
+            } else if let Some(html) = cache.get(&(*h, 0)) {
+                let mut out = out.borrow_mut();
+                let mut parts = html.split(ROOT);
+                if let Some(first) = parts.next() {
+                    out.push_str(first);
+                }
+                for part in parts {
+                    out.push_str(&prefix);
+                    out.push_str(part);
+                }
             }
         },
     );
