@@ -14,6 +14,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod privacy;
+pub mod progress;
 pub mod render;
 pub mod search;
 pub mod serve;

@@ -284,8 +284,10 @@ fn main() -> ExitCode {
             match &outcome.summary {
                 Some(s) => {
                     println!(
-                        "Built {} from {} in {} ms -> {}/",
+                        "Built {} ({}, {}) from {} in {} ms -> {}/",
                         pipeline::plural(s.pages, "page"),
+                        pipeline::plural(s.files, "file"),
+                        pipeline::size(s.bytes),
                         s.counts(),
                         s.elapsed.as_millis(),
                         opts.output_dir().display()

@@ -8,6 +8,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -101,6 +102,17 @@ pub fn check_output_dir(out: &Path, study_dir: &Path) -> Result<(), OutputError>
 
 /// Writes `files` into `out` atomically: staging folder, then swap.
 pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
+    write_site_counting(out, study_dir, files, &AtomicUsize::new(0))
+}
+
+/// [`write_site`], counting the files written in `written` as it goes, for a
+/// progress display.
+pub fn write_site_counting(
+    out: &Path,
+    study_dir: &Path,
+    files: &[OutputFile],
+    written: &AtomicUsize,
+) -> Result<(), OutputError> {
     check_output_dir(out, study_dir)?;
     let out = absolute(out);
     let parent = out
@@ -133,7 +145,9 @@ pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<
         }
         files.par_iter().try_for_each(|f| {
             let p = staging.join(&f.path);
-            fs::write(&p, f.bytes.as_slice()).map_err(|e| OutputError::Io(p, e))
+            fs::write(&p, f.bytes.as_slice()).map_err(|e| OutputError::Io(p, e))?;
+            written.fetch_add(1, Ordering::Relaxed);
+            Ok(())
         })?;
         Ok(())
     })();

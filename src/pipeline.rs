@@ -35,6 +35,8 @@ pub struct Summary {
     pub pages: usize,
     /// Files written (pages and static files).
     pub files: usize,
+    /// Bytes of all files.
+    pub bytes: u64,
     /// Top-level themes.
     pub themes: usize,
     /// Themes below the top level.
@@ -60,6 +62,7 @@ impl Summary {
         Summary {
             pages: rendered.pages,
             files: rendered.files.len(),
+            bytes: rendered.files.iter().map(|f| f.bytes.len() as u64).sum(),
             themes: study.themes.len() - study.subtheme_count(),
             subthemes: study.subtheme_count(),
             sites: study.sites.len(),
@@ -260,6 +263,16 @@ impl Downloads {
     }
 }
 
+/// A byte count as people read it: `812 bytes`, `14.2 kB`, `3.1 MB`, `1.2 GB`.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1_000 => format!("{b} bytes"),
+        b if b < 1_000_000 => format!("{:.1} kB", b as f64 / 1e3),
+        b if b < 1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.2} GB", b as f64 / 1e9),
+    }
+}
+
 /// With `THEMATIC_TIMINGS` set, prints how long a stage took (for profiling).
 pub fn timing(stage: &str, since: Instant) {
     if std::env::var_os("THEMATIC_TIMINGS").is_some() {
@@ -274,6 +287,8 @@ pub fn timing(stage: &str, since: Instant) {
 pub fn build(opts: &BuildOptions) -> Outcome {
     let started = Instant::now();
     let mut diags = Diagnostics::new();
+    let progress = crate::progress::Progress::start();
+    progress.stage("Reading, checking and rendering the study");
     let Some((study, rendered)) = render_study(&opts.study_dir, opts.drafts, &mut diags) else {
         return Outcome {
             diagnostics: diags.sorted(),
@@ -282,7 +297,8 @@ pub fn build(opts: &BuildOptions) -> Outcome {
         };
     };
     let out = opts.output_dir();
-    if let Err(e) = output::write_site(&out, &opts.study_dir, &rendered.files) {
+    let written = progress.writing(rendered.files.len());
+    if let Err(e) = output::write_site_counting(&out, &opts.study_dir, &rendered.files, written) {
         diags.push(Diagnostic::error(
             out.display().to_string(),
             Position::default(),
@@ -294,6 +310,7 @@ pub fn build(opts: &BuildOptions) -> Outcome {
             privacy: None,
         };
     }
+    drop(progress);
     Outcome {
         diagnostics: diags.sorted(),
         summary: Some(Summary::new(&study, &rendered, started)),
@@ -311,5 +328,16 @@ pub fn check(study_dir: &Path, drafts: bool) -> Outcome {
         diagnostics: diags.sorted(),
         summary: result.map(|(study, rendered)| Summary::new(&study, &rendered, started)),
         privacy: session.privacy_report().cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(super::size(812), "812 bytes");
+        assert_eq!(super::size(14_200), "14.2 kB");
+        assert_eq!(super::size(3_100_000), "3.1 MB");
+        assert_eq!(super::size(1_234_000_000), "1.23 GB");
     }
 }

@@ -121,7 +121,9 @@ fn assert_complete_site(study: &TestStudy, out: &Path, run: &Run, drafts: bool) 
     let quotes = facts.published_quotes(drafts);
     let (top, sub) = facts.theme_counts(drafts);
     for part in [
-        format!("Built {} from ", plural(pages.len(), "page")),
+        format!("Built {} (", plural(pages.len(), "page")),
+        format!("{}, ", plural(list_files(out).len() - 1, "file")),
+        ") from ".to_string(),
         format!("{} ({})", plural(top, "theme"), plural(sub, "subtheme")),
         plural(facts.published_sites(drafts).len(), "site"),
         plural(facts.published_groups(drafts).len(), "group"),

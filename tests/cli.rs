@@ -172,3 +172,20 @@ fn init_adds_its_rules_to_an_existing_gitignore() {
     );
     assert!(ignore.lines().any(|l| l == "/output/"), "{ignore}");
 }
+
+#[test]
+fn a_build_on_a_pipe_shows_no_progress_line() {
+    // Progress is for terminals: on a pipe (as here, and in CI) nothing but the
+    // summary, however long the build.
+    let s = TestStudy::fixture("riverside");
+    let run = thematic(&["build"], s.dir());
+    run.assert_ok();
+    assert!(
+        !run.stderr.contains('\r') && !run.stderr.contains('\u{1b}'),
+        "{run}"
+    );
+    assert!(
+        !run.stdout.contains('\r') && !run.stdout.contains('\u{1b}'),
+        "{run}"
+    );
+}
