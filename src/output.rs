@@ -102,70 +102,136 @@ pub fn check_output_dir(out: &Path, study_dir: &Path) -> Result<(), OutputError>
 
 /// Writes `files` into `out` atomically: staging folder, then swap.
 pub fn write_site(out: &Path, study_dir: &Path, files: &[OutputFile]) -> Result<(), OutputError> {
-    write_site_counting(out, study_dir, files, &AtomicUsize::new(0))
+    let staging = Staging::create(out, study_dir)?;
+    staging.write_all(files)?;
+    staging.commit()
 }
 
-/// [`write_site`], counting the files written in `written` as it goes, for a
-/// progress display.
-pub fn write_site_counting(
-    out: &Path,
-    study_dir: &Path,
-    files: &[OutputFile],
-    written: &AtomicUsize,
-) -> Result<(), OutputError> {
-    check_output_dir(out, study_dir)?;
-    let out = absolute(out);
-    let parent = out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    fs::create_dir_all(&parent).map_err(|e| OutputError::Io(parent.clone(), e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let pid = std::process::id();
-    let staging = parent.join(format!(".{name}.staging-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    remove_leftovers(&parent, &name);
+/// A site being written: files go into a staging folder beside `out`, which
+/// replaces `out` only on [`Staging::commit`]. Dropped without a commit, the
+/// staging folder is removed and the previous output stays as it was. Files can be
+/// written as they are made (`build` streams pages, so the whole site is never in
+/// memory at once), from several threads.
+pub struct Staging {
+    out: PathBuf,
+    staging: PathBuf,
+    old: PathBuf,
+    parent: PathBuf,
+    name: String,
+    /// Whether the staging folder was created, or why it could not be.
+    opened: std::sync::OnceLock<Result<(), String>>,
+    committed: bool,
+    /// Folders already created.
+    dirs: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// Files written so far, for a progress display.
+    pub written: AtomicUsize,
+    /// Bytes written so far.
+    pub bytes: std::sync::atomic::AtomicU64,
+}
 
-    let result = (|| {
-        fs::create_dir_all(&staging).map_err(|e| OutputError::Io(staging.clone(), e))?;
-        // The marker goes in first, so a staging folder left by a killed build is recognisably ours.
-        let marker = staging.join(MARKER);
-        fs::write(&marker, MARKER_TEXT).map_err(|e| OutputError::Io(marker, e))?;
-        let mut dirs: Vec<PathBuf> = files
-            .iter()
-            .filter_map(|f| Path::new(&f.path).parent().map(|p| staging.join(p)))
-            .collect();
-        dirs.sort();
-        dirs.dedup();
-        for d in &dirs {
-            fs::create_dir_all(d).map_err(|e| OutputError::Io(d.clone(), e))?;
+impl Staging {
+    /// Checks `out` (see [`check_output_dir`]), clears what a killed build left, and
+    /// creates the staging folder with its marker.
+    pub fn create(out: &Path, study_dir: &Path) -> Result<Staging, OutputError> {
+        check_output_dir(out, study_dir)?;
+        let out = absolute(out);
+        let parent = out
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        let pid = std::process::id();
+        let staging = parent.join(format!(".{name}.staging-{pid}"));
+        let old = parent.join(format!(".{name}.old-{pid}"));
+        Ok(Staging {
+            out,
+            staging,
+            old,
+            parent,
+            name,
+            opened: std::sync::OnceLock::new(),
+            committed: false,
+            dirs: Default::default(),
+            written: AtomicUsize::new(0),
+            bytes: Default::default(),
+        })
+    }
+
+    /// Creates the staging folder, once, when the first file comes: a build that
+    /// fails before writing anything leaves no trace, not even a new output folder.
+    fn open(&self) -> Result<(), OutputError> {
+        let opened = self.opened.get_or_init(|| {
+            (|| {
+                fs::create_dir_all(&self.parent)
+                    .map_err(|e| OutputError::Io(self.parent.clone(), e))?;
+                remove_leftovers(&self.parent, &self.name);
+                fs::create_dir_all(&self.staging)
+                    .map_err(|e| OutputError::Io(self.staging.clone(), e))?;
+                // The marker goes in first, so a staging folder left by a killed
+                // build is recognisably ours.
+                let marker = self.staging.join(MARKER);
+                fs::write(&marker, MARKER_TEXT).map_err(|e| OutputError::Io(marker, e))
+            })()
+            .map_err(|e| e.to_string())
+        });
+        opened
+            .clone()
+            .map_err(|e| OutputError::Io(self.staging.clone(), io::Error::other(e)))
+    }
+
+    /// Writes one file (`rel`, with `/`) into the staging folder.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        self.open()?;
+        let path = self.staging.join(rel);
+        if let Some(dir) = path.parent() {
+            let known = self.dirs.lock().map(|d| d.contains(dir)).unwrap_or(false);
+            if !known {
+                fs::create_dir_all(dir).map_err(|e| OutputError::Io(dir.to_path_buf(), e))?;
+                if let Ok(mut d) = self.dirs.lock() {
+                    d.insert(dir.to_path_buf());
+                }
+            }
         }
-        files.par_iter().try_for_each(|f| {
-            let p = staging.join(&f.path);
-            fs::write(&p, f.bytes.as_slice()).map_err(|e| OutputError::Io(p, e))?;
-            written.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        })?;
+        fs::write(&path, bytes).map_err(|e| OutputError::Io(path, e))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
     }
-    if out.exists() {
-        fs::rename(&out, &old).map_err(|e| OutputError::Io(out.clone(), e))?;
+
+    /// Writes `files`, in parallel.
+    pub fn write_all(&self, files: &[OutputFile]) -> Result<(), OutputError> {
+        files
+            .par_iter()
+            .try_for_each(|f| self.write(&f.path, f.bytes.as_slice()))
     }
-    if let Err(e) = fs::rename(&staging, &out) {
-        // Put the previous output back before reporting.
-        let _ = fs::rename(&old, &out);
-        let _ = fs::remove_dir_all(&staging);
-        return Err(OutputError::Io(out, e));
+
+    /// Puts the staging folder in place of the output, keeping the previous output
+    /// until the swap is done.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        self.open()?;
+        if self.out.exists() {
+            fs::rename(&self.out, &self.old).map_err(|e| OutputError::Io(self.out.clone(), e))?;
+        }
+        if let Err(e) = fs::rename(&self.staging, &self.out) {
+            // Put the previous output back before reporting.
+            let _ = fs::rename(&self.old, &self.out);
+            return Err(OutputError::Io(self.out.clone(), e));
+        }
+        self.committed = true;
+        let _ = fs::remove_dir_all(&self.old);
+        Ok(())
     }
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
 }
 
 /// Staging and old folders left by a build that was killed: they are ours, by name

@@ -162,8 +162,18 @@ impl Session {
     /// Returns the study and rendered site when there were no errors.
     /// Diagnostics never quote a denylisted identifier (see `privacy::Scrubber`).
     pub fn run(&mut self, diags: &mut Diagnostics) -> Option<(Study, Rendered)> {
+        self.run_into(diags, None)
+    }
+
+    /// Like [`Session::run`], with each page sent to `sink` as it is rendered
+    /// instead of being kept (see [`render::Renderer::render_into`]).
+    pub fn run_into(
+        &mut self,
+        diags: &mut Diagnostics,
+        sink: Option<&render::PageSink<'_>>,
+    ) -> Option<(Study, Rendered)> {
         let mut scrubber = None;
-        let result = self.run_unscrubbed(diags, &mut scrubber);
+        let result = self.run_unscrubbed(diags, &mut scrubber, sink);
         match scrubber {
             Some(s) => diags.for_each_mut(|d| s.scrub(d)),
             None => diags.for_each_mut(privacy::scrub_policy_file),
@@ -175,6 +185,7 @@ impl Session {
         &mut self,
         diags: &mut Diagnostics,
         scrubber: &mut Option<privacy::Scrubber>,
+        sink: Option<&render::PageSink<'_>>,
     ) -> Option<(Study, Rendered)> {
         let t = Instant::now();
         let (sources, load_diags) = load::load_study_cached(&self.study_dir, &mut self.load_cache);
@@ -208,7 +219,9 @@ impl Session {
             self.templates = Some(theme.templates_hash());
         }
         let t = Instant::now();
-        let rendered = self.renderer.render(&study, &mut theme);
+        // A run that already has errors renders only to find more: nothing to write.
+        let sink = if diags.has_errors() { None } else { sink };
+        let rendered = self.renderer.render_into(&study, &mut theme, sink);
         timing("render", t);
         diags.extend(rendered.diagnostics.iter().cloned());
         if diags.has_errors() {
@@ -283,37 +296,68 @@ pub fn timing(stage: &str, since: Instant) {
     }
 }
 
-/// `thematic build`: everything, then an atomic write.
+/// `thematic build`: everything, written into a staging folder as it is made
+/// (pages as they are rendered), which replaces the output only when all is well.
 pub fn build(opts: &BuildOptions) -> Outcome {
     let started = Instant::now();
     let mut diags = Diagnostics::new();
-    let progress = crate::progress::Progress::start();
-    progress.stage("Reading, checking and rendering the study");
-    let Some((study, rendered)) = render_study(&opts.study_dir, opts.drafts, &mut diags) else {
-        return Outcome {
+    let failed = |mut diags: Diagnostics, error: Option<Diagnostic>| {
+        diags.extend(error);
+        Outcome {
             diagnostics: diags.sorted(),
             summary: None,
             privacy: None,
-        };
+        }
     };
     let out = opts.output_dir();
-    let written = progress.writing(rendered.files.len());
-    if let Err(e) = output::write_site_counting(&out, &opts.study_dir, &rendered.files, written) {
-        diags.push(Diagnostic::error(
+    let io_error = |e: output::OutputError| {
+        Diagnostic::error(
             out.display().to_string(),
             Position::default(),
             e.to_string(),
-        ));
-        return Outcome {
-            diagnostics: diags.sorted(),
-            summary: None,
-            privacy: None,
-        };
+        )
+    };
+    let staging = match output::Staging::create(&out, &opts.study_dir) {
+        Ok(s) => s,
+        Err(e) => return failed(diags, Some(io_error(e))),
+    };
+    let progress = crate::progress::Progress::start();
+    progress.stage("Rendering and writing pages");
+    let state = progress.state();
+    let sink = |path: &str, bytes: &[u8]| -> Result<(), String> {
+        staging.write(path, bytes).map_err(|e| e.to_string())?;
+        state
+            .written
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    };
+    let mut session = Session::new(&opts.study_dir, opts.drafts);
+    // A failed run drops `staging`, which removes it: the last good output stays.
+    let Some((study, mut rendered)) = session.run_into(&mut diags, Some(&sink)) else {
+        return failed(diags, None);
+    };
+    progress.stage("Building the search index and data files");
+    rendered.files.extend(Downloads::default().files(&study));
+    progress.writing(rendered.pages + rendered.files.len());
+    let written = staging.write_all(&rendered.files).map(|()| {
+        state
+            .written
+            .fetch_add(rendered.files.len(), std::sync::atomic::Ordering::Relaxed);
+    });
+    let (files, bytes) = (
+        staging.written.load(std::sync::atomic::Ordering::Relaxed),
+        staging.bytes.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    if let Err(e) = written.and_then(|()| staging.commit()) {
+        return failed(diags, Some(io_error(e)));
     }
     drop(progress);
+    let mut summary = Summary::new(&study, &rendered, started);
+    summary.files = files;
+    summary.bytes = bytes;
     Outcome {
         diagnostics: diags.sorted(),
-        summary: Some(Summary::new(&study, &rendered, started)),
+        summary: Some(summary),
         privacy: None,
     }
 }

@@ -58,11 +58,16 @@ impl Progress {
         }
     }
 
-    /// The write is about to start: `total` files.
-    pub fn writing(&self, total: usize) -> &AtomicUsize {
+    /// The last files are about to be written: `total` in all.
+    pub fn writing(&self, total: usize) {
         self.state.total.store(total, Ordering::Relaxed);
         self.stage("Writing");
-        &self.state.written
+    }
+
+    /// The state the build updates as it writes (pages are written as they are
+    /// rendered, from several threads).
+    pub fn state(&self) -> Arc<State> {
+        self.state.clone()
     }
 }
 
@@ -71,7 +76,10 @@ impl State {
         let stage = self.stage.lock().map(|s| *s).unwrap_or("");
         let total = self.total.load(Ordering::Relaxed);
         if total == 0 {
-            return format!("{stage}…");
+            return match self.written.load(Ordering::Relaxed) {
+                0 => format!("{stage}…"),
+                n => format!("{stage}… {n} files written"),
+            };
         }
         let done = self.written.load(Ordering::Relaxed).min(total);
         bar(stage, done, total)

@@ -56,6 +56,10 @@ impl OutputFile {
     }
 }
 
+/// Where [`Renderer::render_into`] sends each page: its path and bytes; an error
+/// message when it cannot take it.
+pub type PageSink<'a> = dyn Fn(&str, &[u8]) -> Result<(), String> + Sync + 'a;
+
 /// The rendered site, plus the diagnostics found while rendering.
 #[derive(Debug, Default)]
 pub struct Rendered {
@@ -175,6 +179,19 @@ impl Renderer {
 
     /// Renders every page of the study with the given site theme.
     pub fn render(&mut self, study: &Study, theme: &mut SiteTheme) -> Rendered {
+        self.render_into(study, theme, None)
+    }
+
+    /// Like [`Renderer::render`], but each page goes to `sink` as soon as it is
+    /// made and is not kept: `build` writes pages as they come, so a large site
+    /// never sits in memory whole. The pages are then left out of
+    /// [`Rendered::files`] (their count is still in `pages`).
+    pub fn render_into(
+        &mut self,
+        study: &Study,
+        theme: &mut SiteTheme,
+        sink: Option<&PageSink<'_>>,
+    ) -> Rendered {
         let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
         let globals = set_globals(study, theme);
@@ -331,36 +348,60 @@ impl Renderer {
         let t = std::time::Instant::now();
         let previous = &self.pages;
         let quote_html = &self.quote_html;
+        // Pages a `#fragment` points to are kept even when streamed: the anchor is
+        // checked below.
+        let targets: std::collections::HashSet<&str> =
+            fragments.iter().map(|(page, _, _)| page.as_str()).collect();
+        let sink_errors = std::sync::Mutex::new(Vec::new());
         let assembled: Vec<(String, u64, Arc<Vec<u8>>, bool)> = ok
             .into_par_iter()
             .map(|(path, skeleton)| {
                 let depth = path.matches('/').count();
                 let fingerprint = fingerprint(&skeleton, depth, &quote_hashes);
-                match previous.get(&path) {
-                    Some((fp, bytes)) if *fp == fingerprint => {
-                        (path, fingerprint, bytes.clone(), false)
-                    }
+                let (bytes, is_new) = match previous.get(&path) {
+                    Some((fp, bytes)) if *fp == fingerprint => (bytes.clone(), false),
                     _ => {
                         let html = splice(&skeleton, depth, &quote_hashes, quote_html);
-                        (path, fingerprint, Arc::new(html.into_bytes()), true)
+                        (Arc::new(html.into_bytes()), true)
                     }
+                };
+                match sink {
+                    Some(sink) => {
+                        if let Err(e) = sink(&path, &bytes) {
+                            if let Ok(mut errors) = sink_errors.lock() {
+                                errors.push(Diagnostic::error(path.clone(), Default::default(), e));
+                            }
+                        }
+                        let kept = if targets.contains(path.as_str()) {
+                            bytes
+                        } else {
+                            Arc::new(Vec::new())
+                        };
+                        (path, fingerprint, kept, is_new)
+                    }
+                    None => (path, fingerprint, bytes, is_new),
                 }
             })
             .collect();
+        diagnostics.extend(sink_errors.into_inner().unwrap_or_default());
         drop(parts);
         crate::pipeline::timing("render: splice", t);
 
         let mut files = Vec::with_capacity(assembled.len() + 4);
         let mut changed = Vec::new();
         let mut pages_now = HashMap::with_capacity(assembled.len());
+        let mut page_paths = Vec::with_capacity(assembled.len());
         for (path, fp, bytes, is_new) in assembled {
             if is_new {
                 changed.push(path.clone());
             }
+            page_paths.push(path.clone());
             pages_now.insert(path.clone(), (fp, bytes.clone()));
-            files.push(OutputFile { path, bytes });
+            if sink.is_none() {
+                files.push(OutputFile { path, bytes });
+            }
         }
-        let pages = files.len();
+        let pages = page_paths.len();
         let mut extra: Vec<OutputFile> = theme
             .statics
             .iter()
@@ -384,7 +425,7 @@ impl Renderer {
             ));
             extra.push(OutputFile::new(
                 "sitemap.xml",
-                sitemap(base, &files).into_bytes(),
+                sitemap(base, &page_paths).into_bytes(),
             ));
         }
         for f in extra {
@@ -619,13 +660,13 @@ struct Generator {
     version: &'static str,
 }
 
-fn sitemap(base: &str, files: &[OutputFile]) -> String {
+fn sitemap(base: &str, pages: &[String]) -> String {
     let mut s = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let mut paths: Vec<&str> = files
+    let mut paths: Vec<&str> = pages
         .iter()
-        .map(|f| f.path.as_str())
+        .map(String::as_str)
         .filter(|p| p.ends_with("index.html"))
         .collect();
     paths.sort_unstable();
