@@ -117,7 +117,7 @@ fn main() {
     for e in 0..edits {
         // Spread edits over the study: a different quote, file and theme each time.
         let i = (e * 7919) % n;
-        let (file, id) = synthetic::quote_location(i);
+        let (file, id) = synthetic::quote_location(i, n);
         let path = dir.join(&file);
         let text = std::fs::read_to_string(&path).unwrap();
         let token = format!("edittoken{e}x");

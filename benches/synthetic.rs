@@ -2,7 +2,7 @@
 //! (about half from a small list of everyday words, half from a long-tailed
 //! vocabulary of 50,000 made-up words, as real text has a few very common words and
 //! many rare ones),
-//! 8 themes with 4 subthemes each, 6 sites, 3 groups, 20 findings pages with
+//! 8 themes with 4 subthemes each, 6 sites (50 at 100,000 quotes and more), 3 groups, 20 findings pages with
 //! cross-references and quote embeds; each quote tagged with 1 to 3 subthemes.
 //! Quotes are written one file per participant (about 33 quotes each), as a
 //! team that keeps one file per interview would.
@@ -122,16 +122,25 @@ fn text_word(rng: &mut Rng) -> String {
     vocabulary_word(rank)
 }
 
+/// Sites below 100,000 quotes; a study that large is a multi-country synthesis.
 pub const SITES: usize = 6;
+/// Sites at 100,000 quotes and more.
+pub const SITES_AT_100K: usize = 50;
+
+/// The number of sites of a study of `n` quotes.
+pub fn sites_for(n: usize) -> usize {
+    if n >= 100_000 { SITES_AT_100K } else { SITES }
+}
 pub const GROUPS: usize = 3;
 pub const THEMES: usize = 8;
 pub const SUBTHEMES: usize = 4;
 pub const PARTICIPANTS_PER_SITE: usize = 50;
 
 /// The file a quote is written to, and the quote's id, for quote number `i` of `n`.
-pub fn quote_location(i: usize) -> (String, String) {
-    let site = i % SITES;
-    let participant = (i / SITES) % PARTICIPANTS_PER_SITE;
+pub fn quote_location(i: usize, n: usize) -> (String, String) {
+    let sites = sites_for(n);
+    let site = i % sites;
+    let participant = (i / sites) % PARTICIPANTS_PER_SITE;
     (
         format!("content/quotes/site-{site}/p-{participant:03}.yaml"),
         format!("q-{i}"),
@@ -164,7 +173,7 @@ pub fn write_study(dir: &Path, n: usize, seed: u64) {
             .unwrap();
         }
     }
-    for s in 0..SITES {
+    for s in 0..sites_for(n) {
         fs::create_dir_all(c.join(format!("quotes/site-{s}"))).unwrap();
         fs::write(
             c.join(format!("sites/site-{s}.md")),
@@ -182,9 +191,10 @@ pub fn write_study(dir: &Path, n: usize, seed: u64) {
     let mut rng = Rng::new(seed);
     let mut files: std::collections::BTreeMap<String, String> = Default::default();
     for i in 0..n {
-        let (file, id) = quote_location(i);
-        let site = i % SITES;
-        let participant = (i / SITES) % PARTICIPANTS_PER_SITE;
+        let (file, id) = quote_location(i, n);
+        let sites = sites_for(n);
+        let site = i % sites;
+        let participant = (i / sites) % PARTICIPANTS_PER_SITE;
         let words = 40 + rng.below(81) as usize;
         let mut text = String::new();
         for w in 0..words {
