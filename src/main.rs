@@ -170,68 +170,17 @@ fn run_import(cmd: ImportCommand) -> ExitCode {
     });
     match result {
         Ok(report) => {
-            let plan = &report.plan;
-            // One line per reason: a project without a site variable skips every
-            // passage for the same reason.
-            let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
-            for s in &plan.skipped {
-                match reasons.iter_mut().find(|(why, _)| *why == s.why) {
-                    Some((_, whats)) => whats.push(&s.what),
-                    None => reasons.push((&s.why, vec![&s.what])),
-                }
+            for line in report.details() {
+                println!("{line}");
             }
-            for (why, whats) in &reasons {
-                if whats.len() == 1 {
-                    println!("skipped: {}: {why}", whats[0]);
-                } else {
-                    let shown = whats.iter().take(3).copied().collect::<Vec<_>>().join("; ");
-                    let more = if whats.len() > 3 {
-                        format!("; and {} more", whats.len() - 3)
-                    } else {
-                        String::new()
-                    };
-                    println!("skipped {} passages: {why} ({shown}{more})", whats.len());
-                }
-            }
-            for path in &plan.themes_gone {
-                println!(
-                    "note: {path} is no longer in the project; it was kept for its text: delete it if it is not needed"
-                );
-            }
-            let verb = if report.dry_run {
-                "would write"
-            } else {
-                "wrote"
-            };
-            for f in &plan.files {
-                println!("{verb} {}{}", f.path, if f.new { " (new)" } else { "" });
-            }
-            if !report.build_errors.is_empty() {
+            if let Some(note) = report.build_errors_note() {
                 let mut err = std::io::stderr().lock();
                 for d in &report.build_errors {
                     let _ = writeln!(err, "{d}\n");
                 }
-                let _ = writeln!(
-                    err,
-                    "note: the import is written, but `thematic build` will refuse to publish until {} fixed (above)",
-                    if report.build_errors.len() == 1 {
-                        "this is"
-                    } else {
-                        "these are"
-                    }
-                );
+                let _ = writeln!(err, "{note}");
             }
-            println!(
-                "{} {} into {}: {}",
-                if report.dry_run {
-                    "Dry run, nothing written: would import"
-                } else {
-                    "Imported"
-                },
-                file.display(),
-                study.display(),
-                plan.summary()
-            );
+            println!("{}", report.summary_line(&file, &study));
             ExitCode::SUCCESS
         }
         Err(errors) => {

@@ -18,6 +18,14 @@ pub use plan::Plan;
 
 use crate::diagnostics::Diagnostic;
 
+/// A GUID as keys hold it: no braces, upper case (tools disagree on both).
+pub(crate) fn normalise_guid(guid: &str) -> String {
+    let g = guid.trim();
+    let g = g.strip_prefix('{').unwrap_or(g);
+    let g = g.strip_suffix('}').unwrap_or(g);
+    g.trim().to_ascii_uppercase()
+}
+
 /// What an import brings, whatever its format.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Incoming {
@@ -141,6 +149,79 @@ pub struct Report {
     /// What `thematic build` will refuse in the imported study until the author
     /// acts (a denylisted name in a quote, a page profiling one participant).
     pub build_errors: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// What the run did, a line each: skipped passages (one line per reason: a
+    /// project without a site variable skips every passage for the same one),
+    /// theme pages the project no longer has, and each file written.
+    pub fn details(&self) -> Vec<String> {
+        let plan = &self.plan;
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for s in &plan.skipped {
+            match reasons.iter_mut().find(|(why, _)| *why == s.why) {
+                Some((_, whats)) => whats.push(&s.what),
+                None => reasons.push((&s.why, vec![&s.what])),
+            }
+        }
+        let mut lines = Vec::new();
+        for (why, whats) in &reasons {
+            if let [what] = whats.as_slice() {
+                lines.push(format!("skipped: {what}: {why}"));
+            } else {
+                let shown = whats.iter().take(3).copied().collect::<Vec<_>>().join("; ");
+                let more = match whats.len() {
+                    n if n > 3 => format!("; and {} more", n - 3),
+                    _ => String::new(),
+                };
+                lines.push(format!(
+                    "skipped {} passages: {why} ({shown}{more})",
+                    whats.len()
+                ));
+            }
+        }
+        for path in &plan.themes_gone {
+            lines.push(format!(
+                "note: {path} is no longer in the project; it was kept for its text: delete it if it is not needed"
+            ));
+        }
+        let verb = if self.dry_run { "would write" } else { "wrote" };
+        for f in &plan.files {
+            lines.push(format!(
+                "{verb} {}{}",
+                f.path,
+                if f.new { " (new)" } else { "" }
+            ));
+        }
+        lines
+    }
+
+    /// The note under the build's errors, when the imported study has any.
+    pub fn build_errors_note(&self) -> Option<String> {
+        let these = match self.build_errors.len() {
+            0 => return None,
+            1 => "this is",
+            _ => "these are",
+        };
+        Some(format!(
+            "note: the import is written, but `thematic build` will refuse to publish until {these} fixed (above)"
+        ))
+    }
+
+    /// The run's one summary line.
+    pub fn summary_line(&self, file: &std::path::Path, study: &std::path::Path) -> String {
+        format!(
+            "{} {} into {}: {}",
+            if self.dry_run {
+                "Dry run, nothing written: would import"
+            } else {
+                "Imported"
+            },
+            file.display(),
+            study.display(),
+            self.plan.summary()
+        )
+    }
 }
 
 /// Imports `incoming` into the study in `study_dir`: plans every file, checks the

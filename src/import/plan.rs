@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use super::{Errors, Incoming, Skipped};
+use super::{Errors, Incoming, Skipped, normalise_guid};
 use crate::diagnostics::{Diagnostic, Position};
 use crate::load::{self, PageKind, PageRecord, QuoteRecord, Sources};
 use crate::model::slugify;
@@ -95,14 +95,6 @@ pub fn quotes_file_for(name: &str) -> String {
     format!("content/quotes/{slug}.yaml")
 }
 
-/// Normalised GUID: no braces, upper case.
-fn norm_guid(g: &str) -> String {
-    g.trim()
-        .trim_start_matches('{')
-        .trim_end_matches('}')
-        .to_ascii_uppercase()
-}
-
 /// Ids already taken, with a way to take a fresh one.
 #[derive(Default)]
 struct Ids(BTreeSet<String>);
@@ -146,6 +138,8 @@ struct Existing {
     sources: Sources,
     /// True when `content/study.yaml` exists.
     has_study: bool,
+    /// The study folder.
+    dir: std::path::PathBuf,
 }
 
 impl Existing {
@@ -164,6 +158,7 @@ fn read_existing(study_dir: &Path) -> Result<Existing, Errors> {
         return Ok(Existing {
             sources: Sources::default(),
             has_study,
+            dir: study_dir.to_path_buf(),
         });
     }
     let (sources, diags) = load::load_study(study_dir);
@@ -180,7 +175,11 @@ fn read_existing(study_dir: &Path) -> Result<Existing, Errors> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Existing { sources, has_study })
+    Ok(Existing {
+        sources,
+        has_study,
+        dir: study_dir.to_path_buf(),
+    })
 }
 
 /// Works out every file an import of `incoming` into `study_dir` writes. `name`
@@ -235,7 +234,7 @@ fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec
     let mut ids = Ids(pages.iter().map(|p| p.id.value.clone()).collect());
     let by_guid: HashMap<String, &PageRecord> = pages
         .iter()
-        .filter_map(|p| p.guid.as_deref().map(|g| (norm_guid(g), *p)))
+        .filter_map(|p| p.guid.as_deref().map(|g| (normalise_guid(g), *p)))
         .collect();
     let by_title: HashMap<String, &PageRecord> = pages
         .iter()
@@ -245,7 +244,7 @@ fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for theme in &incoming.themes {
         let found = match &theme.guid {
-            Some(g) => by_guid.get(&norm_guid(g)).copied(),
+            Some(g) => by_guid.get(&normalise_guid(g)).copied(),
             None => by_title.get(&theme.title.trim().to_lowercase()).copied(),
         };
         let parent = theme.parent.and_then(|p| out.get(p).cloned());
@@ -261,7 +260,7 @@ fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec
                     draft: page.draft,
                     parent,
                     color: theme.color.clone().or_else(|| page.color.clone()),
-                    guid: theme.guid.as_deref().map(norm_guid),
+                    guid: theme.guid.as_deref().map(normalise_guid),
                 };
                 let rel = existing.rel(page.file);
                 let text = existing.sources.map.get(page.file).text.clone();
@@ -287,7 +286,7 @@ fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec
                     draft: false,
                     parent,
                     color: theme.color.clone(),
-                    guid: theme.guid.as_deref().map(norm_guid),
+                    guid: theme.guid.as_deref().map(normalise_guid),
                 };
                 let body = theme
                     .description
@@ -517,7 +516,7 @@ fn plan_quotes(
             keys.extend(
                 q.guid
                     .as_deref()
-                    .map(|g| (format!("guid:{}", norm_guid(g)), rel.clone())),
+                    .map(|g| (format!("guid:{}", normalise_guid(g)), rel.clone())),
             );
             keys
         })
@@ -531,7 +530,7 @@ fn plan_quotes(
         .collect());
     let by_guid: HashMap<String, &QuoteRecord> = ours
         .iter()
-        .filter_map(|q| q.guid.as_deref().map(|g| (norm_guid(g), *q)))
+        .filter_map(|q| q.guid.as_deref().map(|g| (normalise_guid(g), *q)))
         .collect();
     let by_id: HashMap<&str, &QuoteRecord> =
         ours.iter().map(|q| (q.id.value.as_str(), *q)).collect();
@@ -539,7 +538,7 @@ fn plan_quotes(
     let mut matched: Vec<Option<&QuoteRecord>> = Vec::with_capacity(incoming.quotes.len());
     for q in &incoming.quotes {
         let m = match &q.guid {
-            Some(g) => by_guid.get(&norm_guid(g)).copied(),
+            Some(g) => by_guid.get(&normalise_guid(g)).copied(),
             None => by_id.get(csv_id(&q.key).as_str()).copied(),
         };
         if let Some(m) = m {
@@ -551,7 +550,7 @@ fn plan_quotes(
     let mut written: Vec<QuoteOut> = Vec::new();
     let mut kept: BTreeSet<&str> = BTreeSet::new();
     for (q, m) in incoming.quotes.iter().zip(matched) {
-        let guid = q.guid.as_deref().map(norm_guid);
+        let guid = q.guid.as_deref().map(normalise_guid);
         let key = match &guid {
             Some(g) => format!("guid:{g}"),
             None => format!("id:{}", csv_id(&q.key)),
@@ -618,11 +617,10 @@ fn plan_quotes(
         .filter(|q| !kept.contains(q.id.value.as_str()))
         .count();
 
-    let old_text = ours
-        .first()
-        .map(|q| existing.sources.map.get(q.loc.file).text.to_string());
+    // Read from disk: a quotes file with no quotes yet has no records to find it by.
+    let old_text = std::fs::read_to_string(existing.dir.join(&file)).ok();
     let contents = quotes_yaml(&written);
-    let exists = old_text.is_some() || existing_file(existing, &file);
+    let exists = old_text.is_some();
     if written.is_empty() && !exists {
         return Ok(());
     }
@@ -634,15 +632,6 @@ fn plan_quotes(
         });
     }
     Ok(())
-}
-
-/// True when the study has a file at `rel` (a quotes file with no quotes yet).
-fn existing_file(existing: &Existing, rel: &str) -> bool {
-    existing
-        .sources
-        .quotes
-        .iter()
-        .any(|q| existing.rel(q.loc.file) == rel)
 }
 
 /// The quote id a spreadsheet key gives: the `id` column slugged, or, for a key made
@@ -749,6 +738,6 @@ mod tests {
 
     #[test]
     fn guids_lose_braces_and_case() {
-        assert_eq!(norm_guid("{ab-cd}"), "AB-CD");
+        assert_eq!(normalise_guid("{ab-cd}"), "AB-CD");
     }
 }

@@ -35,7 +35,7 @@ mod xml;
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Errors, Incoming, IncomingQuote, IncomingTheme, RefiOptions, Skipped};
+use super::{Errors, Incoming, IncomingQuote, IncomingTheme, RefiOptions, Skipped, normalise_guid};
 use crate::diagnostics::{self, Diagnostic, Position};
 use container::{Container, Document, Limits, SourceText};
 use positions::{Counting, Indexed, name_matches};
@@ -121,14 +121,6 @@ fn parse_document(doc: &Document, path: &std::path::Path) -> Result<Element, Err
         ]);
     }
     Ok(root)
-}
-
-/// A GUID as keys hold it: no braces, upper case.
-fn normalise_guid(guid: &str) -> String {
-    let g = guid.trim();
-    let g = g.strip_prefix('{').unwrap_or(g);
-    let g = g.strip_suffix('}').unwrap_or(g);
-    g.trim().to_ascii_uppercase()
 }
 
 /// `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa` and `rgb(r, g, b)` as `#rrggbb`.

@@ -456,6 +456,22 @@ impl Study {
         })
     }
 
+    /// `themes` and all their ancestors, each once, in tree order: what a quote
+    /// tagged with `themes` counts under.
+    pub fn themes_with_ancestors(&self, themes: &[ThemeIx]) -> Vec<ThemeIx> {
+        let mut all: Vec<ThemeIx> = Vec::with_capacity(themes.len() * 2);
+        for &t in themes {
+            let mut cur = Some(t);
+            while let Some(x) = cur {
+                all.push(x);
+                cur = self.themes[x].parent;
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// The top-level theme above `t` (or `t` itself).
     pub fn root_of(&self, mut t: ThemeIx) -> ThemeIx {
         while let Some(p) = self.themes[t].parent {

@@ -222,16 +222,6 @@ struct GroupRecord<'a> {
     draft: bool,
 }
 
-/// A quote's page: its first theme's page, with its anchor (as `QuoteView::url`).
-fn quote_url(study: &Study, themes: &[ThemeIx], id: &str) -> String {
-    let page = match themes.first() {
-        Some(&t) => urls::theme(&study.themes[t].common.id),
-        // Never happens in a valid study; the page of all quotes lists every quote.
-        None => urls::QUOTES.to_string(),
-    };
-    format!("{page}#{}", urls::quote_anchor(id))
-}
-
 fn quote_records(study: &Study) -> Vec<QuoteRecord<'_>> {
     study
         .quotes
@@ -261,7 +251,12 @@ fn quote_records(study: &Study) -> Vec<QuoteRecord<'_>> {
                     text: &o.text,
                 }),
                 context: q.context.as_deref(),
-                url: quote_url(study, &q.themes, &q.id),
+                url: urls::quote(
+                    q.themes
+                        .first()
+                        .map(|&t| study.themes[t].common.id.as_str()),
+                    &q.id,
+                ),
                 draft: q.draft,
             }
         })

@@ -50,12 +50,8 @@ pub(crate) fn quote_filter(
         let quote = &study.quotes[q];
         site_seen[quote.site] = true;
         group_seen[quote.group] = true;
-        for &t in &quote.themes {
-            let mut cur = Some(t);
-            while let Some(x) = cur {
-                theme_seen[x] = true;
-                cur = study.themes[x].parent;
-            }
+        for t in study.themes_with_ancestors(&quote.themes) {
+            theme_seen[t] = true;
         }
     }
     let option = |c: &crate::model::Common, depth: usize| FilterOption {

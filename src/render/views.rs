@@ -155,17 +155,9 @@ pub struct QuoteView {
 
 /// The ids of `themes` and of all their ancestors, each once, in tree order.
 pub fn lineage_ids(study: &Study, themes: &[ThemeIx]) -> String {
-    let mut all: Vec<ThemeIx> = Vec::with_capacity(themes.len() * 2);
-    for &t in themes {
-        let mut cur = Some(t);
-        while let Some(x) = cur {
-            all.push(x);
-            cur = study.themes[x].parent;
-        }
-    }
-    all.sort_unstable();
-    all.dedup();
-    all.iter()
+    study
+        .themes_with_ancestors(themes)
+        .iter()
         .map(|&t| study.themes[t].common.id.as_str())
         .collect::<Vec<_>>()
         .join(" ")
@@ -261,7 +253,7 @@ impl QuoteView {
             .collect();
         QuoteView {
             id: q.id.clone(),
-            url: format!("{}#{}", themes[0].url, urls::quote_anchor(&q.id)),
+            url: urls::quote(themes.first().map(|t| t.id.as_str()), &q.id),
             anchor,
             participant: q.participant.clone(),
             site: TagView {

@@ -301,11 +301,12 @@ fn documents(study: &Study) -> Vec<Document> {
         docs.push(page("g", &g.common, urls::group(&g.common.id)));
     }
     for q in &study.quotes {
-        let home = q.themes.first().map_or_else(
-            || urls::QUOTES.to_string(),
-            |&t| urls::theme(&study.themes[t].common.id),
+        let url = urls::quote(
+            q.themes
+                .first()
+                .map(|&t| study.themes[t].common.id.as_str()),
+            &q.id,
         );
-        let url = format!("{home}#{}", urls::quote_anchor(&q.id));
         let mut indexed = vec![q.text.clone()];
         indexed.extend(q.original.as_ref().map(|o| o.text.clone()));
         indexed.extend(q.context.clone());
@@ -438,15 +439,7 @@ fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
         let n = first_quote + i as u32;
         sites[q.site].push(n);
         groups[q.group].push(n);
-        let mut seen = BTreeSet::new();
-        for &t in &q.themes {
-            let mut cur = Some(t);
-            while let Some(x) = cur {
-                seen.insert(x);
-                cur = study.themes[x].parent;
-            }
-        }
-        for t in seen {
+        for t in study.themes_with_ancestors(&q.themes) {
             themes[t].push(n);
         }
     }
