@@ -103,6 +103,8 @@ pub struct StudyRecord {
     pub keywords: Vec<String>,
     /// How to cite the study, as plain text; derived when absent.
     pub citation: Option<String>,
+    /// Quotes per page of a paginated list.
+    pub page_size: Option<Spanned<u64>>,
 }
 
 /// `content/privacy.yaml`: what must never be published.
@@ -252,6 +254,7 @@ const STUDY_FIELDS: &[&str] = &[
     "license",
     "keywords",
     "citation",
+    "page_size",
 ];
 
 /// Everything read from a study's `content/` folder.
@@ -633,6 +636,7 @@ fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option
         license: r.text("license"),
         keywords: r.text_list("keywords").map(|k| k.value).unwrap_or_default(),
         citation: r.text("citation").map(|s| s.value),
+        page_size: r.get_spanned("page_size", "a whole number of quotes per page, such as 100"),
     };
     r.finish();
     Some(study)

@@ -50,7 +50,14 @@ pub struct Meta {
     pub keywords: Vec<String>,
     /// How to cite the study, as written in study.yaml; derived when `None`.
     pub citation: Option<String>,
+    /// Quotes per page: longer lists are split into pages of this many.
+    pub page_size: usize,
 }
+
+/// Quotes per page when study.yaml does not say: about 150 kB of HTML.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Above this `page_size`, a full page passes 1 MB and `check` warns.
+pub const LARGE_PAGE_SIZE: usize = 500;
 
 /// A licence: an SPDX identifier with its page, or only a URL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

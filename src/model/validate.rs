@@ -298,6 +298,27 @@ impl Validator<'_> {
                 None
             }
         });
+        let page_size = match &s.page_size {
+            None => super::DEFAULT_PAGE_SIZE,
+            Some(p) if p.value == 0 => {
+                let d = self
+                    .map
+                    .error(p.loc, "`page_size` must be at least 1")
+                    .with_hint(format!("lists longer than `page_size` quotes are split into pages; leave it out for {}", super::DEFAULT_PAGE_SIZE));
+                self.diags.push(d);
+                super::DEFAULT_PAGE_SIZE
+            }
+            Some(p) => {
+                if p.value > super::LARGE_PAGE_SIZE as u64 {
+                    let d = self
+                        .map
+                        .warning(p.loc, format!("`page_size: {}` makes pages of several megabytes, slow to load on a poor connection", p.value))
+                        .with_hint(format!("a page of {} quotes weighs about 150 kB; keep `page_size` at {} or below", super::DEFAULT_PAGE_SIZE, super::LARGE_PAGE_SIZE));
+                    self.diags.push(d);
+                }
+                usize::try_from(p.value).unwrap_or(usize::MAX)
+            }
+        };
         let site_theme_loc = s.site_theme.as_ref().map(|t| t.loc);
         let meta = Meta {
             title: s.title,
@@ -319,6 +340,7 @@ impl Validator<'_> {
             license,
             keywords: s.keywords,
             citation: s.citation,
+            page_size,
         };
         (meta, site_theme_loc)
     }

@@ -403,6 +403,7 @@ mod tests {
             }),
             keywords: vec!["peer support".into(), "mental health".into()],
             citation: None,
+            page_size: crate::model::DEFAULT_PAGE_SIZE,
         }
     }
 

@@ -40,8 +40,9 @@ pub(crate) const GROUPS_JSON: &str = "data/groups.json";
 /// Every file of `data/`, built from the published study only.
 pub(crate) fn files(study: &Study) -> Vec<OutputFile> {
     let started = std::time::Instant::now();
+    let homes = super::quote_urls(study);
     let ((quotes_csv, quotes_json), (codebook, (sites, groups))) = rayon::join(
-        || rayon::join(|| quotes_csv(study), || quotes_json(study)),
+        || rayon::join(|| quotes_csv(study, &homes), || quotes_json(study, &homes)),
         || {
             rayon::join(
                 || (codebook_json(study), codebook_qdc(study)),
@@ -222,11 +223,12 @@ struct GroupRecord<'a> {
     draft: bool,
 }
 
-fn quote_records(study: &Study) -> Vec<QuoteRecord<'_>> {
+fn quote_records<'a>(study: &'a Study, homes: &[String]) -> Vec<QuoteRecord<'a>> {
     study
         .quotes
         .iter()
-        .map(|q| {
+        .zip(homes)
+        .map(|(q, home)| {
             let site = &study.sites[q.site].common;
             let group = &study.groups[q.group].common;
             QuoteRecord {
@@ -251,20 +253,15 @@ fn quote_records(study: &Study) -> Vec<QuoteRecord<'_>> {
                     text: &o.text,
                 }),
                 context: q.context.as_deref(),
-                url: urls::quote(
-                    q.themes
-                        .first()
-                        .map(|&t| study.themes[t].common.id.as_str()),
-                    &q.id,
-                ),
+                url: home.clone(),
                 draft: q.draft,
             }
         })
         .collect()
 }
 
-fn quotes_json(study: &Study) -> String {
-    json_file(study, "quotes", &quote_records(study))
+fn quotes_json(study: &Study, homes: &[String]) -> String {
+    json_file(study, "quotes", &quote_records(study, homes))
 }
 
 fn codebook_json(study: &Study) -> String {
@@ -398,8 +395,8 @@ fn push_csv_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a st
     out.push_str("\r\n");
 }
 
-fn quotes_csv(study: &Study) -> String {
-    let records = quote_records(study);
+fn quotes_csv(study: &Study, homes: &[String]) -> String {
+    let records = quote_records(study, homes);
     let mut out = String::with_capacity(256 + records.len() * 256);
     push_csv_record(&mut out, QUOTE_COLUMNS);
     for r in &records {

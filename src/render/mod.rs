@@ -19,6 +19,7 @@ mod filters;
 pub mod highlight;
 pub mod markdown;
 mod pages;
+mod paginate;
 pub mod site_theme;
 pub mod urls;
 pub mod views;
@@ -80,18 +81,24 @@ pub(crate) struct Parts<'a> {
     pub theme: &'a SiteTheme,
     /// Rendered Markdown by (kind, index); the home page is ("home", 0).
     pub markdown: HashMap<(&'static str, usize), markdown::RenderedMarkdown>,
-    /// Index of each theme's subtree end: themes `t..subtree_end[t]` are `t` and its descendants.
-    pub subtree_end: Vec<usize>,
+    /// Every quote list, laid out for its pages.
+    pub lists: paginate::Lists,
 }
 
 struct Embedder<'a> {
     study: &'a Study,
     theme: &'a SiteTheme,
+    homes: &'a [String],
 }
 
 impl markdown::EmbedQuote for Embedder<'_> {
     fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic> {
-        let view = QuoteView::new(self.study, &self.study.quotes[quote], anchor);
+        let view = QuoteView::new(
+            self.study,
+            &self.study.quotes[quote],
+            anchor,
+            self.homes[quote].clone(),
+        );
         render_view(self.theme, &view, root, true)
     }
 }
@@ -131,12 +138,13 @@ pub(crate) fn quotes_marker(quotes: &[usize]) -> String {
     s
 }
 
-/// Everything a quote's HTML is made from (its `QuoteView` is a function of these):
-/// equal hashes render equal HTML with the same templates.
-fn quote_input_hash(study: &Study, q: usize) -> u64 {
+/// Everything a quote's HTML is made from (its `QuoteView` is a function of these
+/// and of its `home`): equal hashes render equal HTML with the same templates.
+fn quote_input_hash(study: &Study, q: usize, home: &str) -> u64 {
     let quote = &study.quotes[q];
     let mut h = DefaultHasher::new();
     (
+        home,
         &quote.id,
         &quote.participant,
         &quote.text,
@@ -205,18 +213,29 @@ impl Renderer {
         let quote_key_salt = if quote_uses_globals { globals } else { 0 };
         let theme = &*theme;
 
+        // Every quote list, laid out once; a quote's link goes to its page in its
+        // first theme's list.
+        let subtree_end = paginate::subtree_ends(study);
+        let lists = paginate::Lists::new(study, &subtree_end);
+        let homes = paginate::quote_homes(study, lists.size, &lists.themes);
+        crate::pipeline::timing("render: lists", t);
+        let t = std::time::Instant::now();
+
         // Quotes: rendered once per depth, and only when what they show changed.
         let quote_hashes: Vec<u64> = (0..study.quotes.len())
             .into_par_iter()
-            .map(|q| quote_input_hash(study, q) ^ quote_key_salt)
+            .map(|q| quote_input_hash(study, q, &homes[q]) ^ quote_key_salt)
             .collect();
         if self.root_prints_only.is_none() && !study.quotes.is_empty() {
-            self.root_prints_only = Some(root_prints_only(theme, study));
+            self.root_prints_only = Some(root_prints_only(theme, study, &homes[0]));
         }
         // One render per quote serves every depth when the template only prints
-        // `root`; otherwise one per depth (1 to 3).
+        // `root`; otherwise one per depth: 1 to 3, and 5 with the pages of lists
+        // (`themes/T/S/page/N/`).
         let depths: &[usize] = if self.root_prints_only == Some(true) {
             &[0]
+        } else if lists.any_paged() {
+            &[1, 2, 3, 4, 5]
         } else {
             &[1, 2, 3]
         };
@@ -233,6 +252,7 @@ impl Renderer {
                     study,
                     &study.quotes[q],
                     urls::quote_anchor(&study.quotes[q].id),
+                    homes[q].clone(),
                 );
                 let root = if depth == 0 {
                     ROOT.to_string()
@@ -254,7 +274,11 @@ impl Renderer {
         let t = std::time::Instant::now();
 
         // Markdown bodies: once each, in parallel.
-        let embedder = Embedder { study, theme };
+        let embedder = Embedder {
+            study,
+            theme,
+            homes: &homes,
+        };
         let mut docs: Vec<((&'static str, usize), &crate::model::Doc, String)> = Vec::new();
         if let Some(h) = &study.home {
             docs.push((("home", 0), &h.doc, String::new()));
@@ -314,25 +338,15 @@ impl Renderer {
             .collect();
         fragments.sort();
 
-        let mut subtree_end = vec![0; study.themes.len()];
-        for t in (0..study.themes.len()).rev() {
-            subtree_end[t] = study.themes[t]
-                .children
-                .iter()
-                .map(|&c| subtree_end[c])
-                .max()
-                .unwrap_or(t + 1);
-        }
-
         let parts = Parts {
             study,
             theme,
             markdown,
-            subtree_end,
+            lists,
         };
         crate::pipeline::timing("render: markdown", t);
         let t = std::time::Instant::now();
-        let jobs = pages::all_pages(study);
+        let jobs = pages::all_pages(study, &parts.lists);
         let skeletons: Vec<Result<(String, String), Diagnostic>> = jobs
             .par_iter()
             .map(|p| pages::render_page(&parts, p))
@@ -384,8 +398,9 @@ impl Renderer {
             })
             .collect();
         diagnostics.extend(sink_errors.into_inner().unwrap_or_default());
-        drop(parts);
         crate::pipeline::timing("render: splice", t);
+        let list_scripts = paginate::list_scripts(study, &parts.lists);
+        drop(parts);
 
         let mut files = Vec::with_capacity(assembled.len() + 4);
         let mut changed = Vec::new();
@@ -414,6 +429,11 @@ impl Renderer {
                 highlight::stylesheet().into_bytes(),
             ));
         }
+        extra.extend(
+            list_scripts
+                .into_iter()
+                .map(|(path, js)| OutputFile::new(path, js.into_bytes())),
+        );
         extra.push(OutputFile::new(
             "CITATION.cff",
             cite::citation_cff(&study.meta).into_bytes(),
@@ -531,9 +551,9 @@ const ROOT: &str = "\u{1}";
 /// True when `quote.html` prints `root` and uses it no other way: rendering a quote
 /// once with [`ROOT`] and putting each depth's prefix in its place gives what
 /// rendering it at that depth gives. Checked on one quote at every depth.
-fn root_prints_only(theme: &SiteTheme, study: &Study) -> bool {
+fn root_prints_only(theme: &SiteTheme, study: &Study, home: &str) -> bool {
     let q = &study.quotes[0];
-    let view = QuoteView::new(study, q, urls::quote_anchor(&q.id));
+    let view = QuoteView::new(study, q, urls::quote_anchor(&q.id), home.to_string());
     let Ok(once) = render_view(theme, &view, ROOT, false) else {
         return false;
     };
@@ -685,6 +705,13 @@ fn sitemap(base: &str, pages: &[String]) -> String {
 /// no page loads them, so `serve` can show an edited page before they follow.
 pub fn data_files(study: &Study) -> Vec<OutputFile> {
     data::files(study)
+}
+
+/// Each quote's home, as every page links to it: the page of its first theme's
+/// list that shows it, with its anchor.
+pub fn quote_urls(study: &Study) -> Vec<String> {
+    let ends = paginate::subtree_ends(study);
+    paginate::quote_homes(study, study.meta.page_size, &paginate::theme_lists(study, &ends))
 }
 
 /// Loads the site theme for `study` (see [`site_theme::load`]).

@@ -1,12 +1,10 @@
 //! The page set, and the context each page's template receives.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use tera::Context;
 
 use super::charts::{self, Bar};
-use super::filters::{ListOf, quote_filter};
+use super::paginate::{Layout, Lists, page_path, site_tag, theme_tag};
 use super::views::{LinkView, SiteView, TagView, ThemeView};
 use super::{Parts, urls};
 use crate::diagnostics::Diagnostic;
@@ -17,67 +15,52 @@ use crate::model::{Count, QuoteIx, SiteIx, Study, ThemeIx};
 pub(crate) enum Page {
     Home,
     Themes,
-    Theme(ThemeIx),
-    ThemeSite(ThemeIx, SiteIx),
+    /// A theme's page; the number (from 0) is the page of its quote list.
+    Theme(ThemeIx, usize),
+    ThemeSite(ThemeIx, SiteIx, usize),
     Sites,
-    Site(SiteIx),
+    Site(SiteIx, usize),
     Groups,
-    Group(usize),
+    Group(usize, usize),
     Findings,
     Finding(usize),
-    Quotes,
+    Quotes(usize),
     Data,
     Search,
     NotFound,
 }
 
-/// Every page of the study: one per theme at every depth, and one per theme and site with quotes.
-pub(crate) fn all_pages(study: &Study) -> Vec<Page> {
+/// Every page of the study: one per theme at every depth, and one per theme and
+/// site with quotes; as many of each as its quote list has pages.
+pub(crate) fn all_pages(study: &Study, lists: &Lists) -> Vec<Page> {
+    let size = lists.size;
     let mut pages = vec![
         Page::Home,
         Page::Themes,
         Page::Sites,
         Page::Groups,
         Page::Findings,
-        Page::Quotes,
         Page::Data,
         Page::Search,
         Page::NotFound,
     ];
+    pages.extend((0..lists.all.pages(size)).map(Page::Quotes));
     for t in 0..study.themes.len() {
-        pages.push(Page::Theme(t));
-        for s in 0..study.sites.len() {
-            if !study.index.theme_site_quotes[t][s].is_empty() {
-                pages.push(Page::ThemeSite(t, s));
+        pages.extend((0..lists.themes[t].pages(size)).map(|k| Page::Theme(t, k)));
+        for (s, layout) in lists.theme_sites[t].iter().enumerate() {
+            if let Some(layout) = layout {
+                pages.extend((0..layout.pages(size)).map(|k| Page::ThemeSite(t, s, k)));
             }
         }
     }
-    pages.extend((0..study.sites.len()).map(Page::Site));
-    pages.extend((0..study.groups.len()).map(Page::Group));
+    for (s, layout) in lists.sites.iter().enumerate() {
+        pages.extend((0..layout.pages(size)).map(|k| Page::Site(s, k)));
+    }
+    for (g, layout) in lists.groups.iter().enumerate() {
+        pages.extend((0..layout.pages(size)).map(|k| Page::Group(g, k)));
+    }
     pages.extend((0..study.findings.len()).map(Page::Finding));
     pages
-}
-
-/// A heading and the quotes under it, possibly split further by site.
-#[derive(Serialize)]
-struct Section {
-    /// The theme (or site) the section is about.
-    heading: TagView,
-    /// Depth of the heading's theme, for indentation.
-    depth: usize,
-    /// Quotes directly in this section: their HTML, in order (a marker until spliced).
-    quotes: String,
-    /// Or: the section's quotes split by site.
-    by_site: Vec<SiteBlock>,
-    /// Quotes and participants in the section.
-    count: Count,
-}
-
-#[derive(Serialize)]
-struct SiteBlock {
-    site: TagView,
-    quotes: String,
-    count: Count,
 }
 
 /// A row of a counts table: a label, its link, and one cell per column.
@@ -98,24 +81,6 @@ struct Cell {
     heat: u8,
 }
 
-fn theme_tag(study: &Study, t: ThemeIx) -> TagView {
-    let c = &study.themes[t].common;
-    TagView {
-        id: c.id.clone(),
-        title: c.title.clone(),
-        url: urls::theme(&c.id),
-    }
-}
-
-fn site_tag(study: &Study, s: SiteIx) -> TagView {
-    let c = &study.sites[s].common;
-    TagView {
-        id: c.id.clone(),
-        title: c.title.clone(),
-        url: urls::site(&c.id),
-    }
-}
-
 fn heat(value: usize, max: usize) -> u8 {
     if value == 0 || max == 0 {
         0
@@ -125,93 +90,6 @@ fn heat(value: usize, max: usize) -> u8 {
 }
 
 impl Parts<'_> {
-    /// The theme a quote is shown under on a page about `within`: the first of its
-    /// themes, in tree order, inside `within`'s subtree.
-    fn section_theme(&self, q: QuoteIx, within: ThemeIx) -> ThemeIx {
-        let end = self.subtree_end[within];
-        self.study.quotes[q]
-            .themes
-            .iter()
-            .copied()
-            .filter(|&t| t >= within && t < end)
-            .min()
-            .unwrap_or(within)
-    }
-
-    /// The top-level theme a quote is shown under on site and group pages.
-    fn top_section(&self, q: QuoteIx) -> ThemeIx {
-        let first = self.study.quotes[q]
-            .themes
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(0);
-        self.study.root_of(first)
-    }
-
-    /// Sections for the quotes of a theme, by subtheme; split by site unless `one_site`.
-    fn theme_sections(&self, t: ThemeIx, quotes: &[QuoteIx], one_site: bool) -> Vec<Section> {
-        let study = self.study;
-        let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
-        for &q in quotes {
-            buckets.entry(self.section_theme(q, t)).or_default().push(q);
-        }
-        buckets
-            .into_iter()
-            .map(|(th, qs)| {
-                let by_site = if one_site {
-                    Vec::new()
-                } else {
-                    let mut per_site: BTreeMap<SiteIx, Vec<QuoteIx>> = BTreeMap::new();
-                    for &q in &qs {
-                        per_site.entry(study.quotes[q].site).or_default().push(q);
-                    }
-                    per_site
-                        .into_iter()
-                        .map(|(s, sq)| SiteBlock {
-                            site: site_tag(study, s),
-                            count: study.count(&sq),
-                            quotes: super::quotes_marker(&sq),
-                        })
-                        .collect()
-                };
-                Section {
-                    heading: theme_tag(study, th),
-                    depth: study.themes[th].depth,
-                    count: study.count(&qs),
-                    quotes: if one_site {
-                        super::quotes_marker(&qs)
-                    } else {
-                        String::new()
-                    },
-                    by_site,
-                }
-            })
-            .collect()
-    }
-
-    /// Sections by top-level theme (site and group pages).
-    fn top_sections(&self, quotes: &[QuoteIx]) -> Vec<Section> {
-        let mut buckets: BTreeMap<ThemeIx, Vec<QuoteIx>> = BTreeMap::new();
-        for &q in quotes {
-            buckets.entry(self.top_section(q)).or_default().push(q);
-        }
-        buckets
-            .into_iter()
-            .map(|(t, qs)| Section {
-                heading: theme_tag(self.study, t),
-                depth: 0,
-                count: self.study.count(&qs),
-                quotes: super::quotes_marker(&qs),
-                by_site: Vec::new(),
-            })
-            .collect()
-    }
-
-    fn filter(&self, quotes: &[QuoteIx], about: ListOf) -> super::filters::QuoteFilter {
-        quote_filter(self.study, &self.subtree_end, quotes, about)
-    }
-
     fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
         self.markdown
             .get(&(kind, i))
@@ -249,6 +127,37 @@ fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
     items
 }
 
+/// Puts a list's page `k` into the context: its sections, the list's filter and
+/// the page links. Returns the page's path.
+fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) -> String {
+    ctx.insert("sections", &layout.page_sections(k, size));
+    ctx.insert("filter", &layout.filter);
+    ctx.insert("pagination", &layout.pagination(first, k, size));
+    page_path(first, k)
+}
+
+/// A page's title, with its number when its list has several pages.
+fn paged_title(title: &str, k: usize, pages: usize) -> String {
+    if pages > 1 {
+        format!("{title}, page {} of {pages}", k + 1)
+    } else {
+        title.to_string()
+    }
+}
+
+/// The last breadcrumbs of a list's page: the list's title, linking to its first
+/// page from the pages after it, and the page number.
+fn paged_crumbs(title: &str, first: &str, k: usize) -> Vec<(String, Option<String>)> {
+    if k == 0 {
+        vec![(title.to_string(), None)]
+    } else {
+        vec![
+            (title.to_string(), Some(first.to_string())),
+            (format!("Page {}", k + 1), None),
+        ]
+    }
+}
+
 #[derive(Serialize)]
 struct PageInfo {
     kind: &'static str,
@@ -260,6 +169,8 @@ struct PageInfo {
 /// Renders one page's skeleton: (path, HTML with quote markers).
 pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, String), Diagnostic> {
     let study = parts.study;
+    let lists = &parts.lists;
+    let size = lists.size;
     let mut ctx = Context::new();
     let (template, path, title, kind, description, breadcrumbs, has_code): (
         &str,
@@ -300,27 +211,30 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             breadcrumbs = crumbs(vec![("Themes".into(), None)]);
             has_code = false;
         }
-        Page::Theme(t) => {
+        Page::Theme(t, k) => {
             let th = &study.themes[t];
-            let quotes = &study.index.theme_quotes[t];
-            let (html, code) = parts.markdown("theme", t);
+            let first = urls::theme(&th.common.id);
+            let layout = &lists.themes[t];
             ctx.insert("theme", &ThemeView::new(study, t));
-            ctx.insert("content", html);
-            ctx.insert(
-                "subthemes",
-                &th.children
-                    .iter()
-                    .map(|&c| ThemeView::new(study, c))
-                    .collect::<Vec<_>>(),
-            );
-            ctx.insert("site_group_table", &site_group_table(study, t));
-            ctx.insert("at_sites", &theme_at_sites(study, t, None));
-            ctx.insert("sections", &parts.theme_sections(t, quotes, false));
-            ctx.insert("charts", &theme_charts(study, t));
-            ctx.insert("filter", &parts.filter(quotes, ListOf::Theme(t)));
+            let mut code = false;
+            if k == 0 {
+                let (html, c) = parts.markdown("theme", t);
+                code = c;
+                ctx.insert("content", html);
+                ctx.insert(
+                    "subthemes",
+                    &th.children
+                        .iter()
+                        .map(|&c| ThemeView::new(study, c))
+                        .collect::<Vec<_>>(),
+                );
+                ctx.insert("site_group_table", &site_group_table(study, t));
+                ctx.insert("at_sites", &theme_at_sites(study, t, None));
+                ctx.insert("charts", &theme_charts(study, t));
+            }
+            path = insert_list(&mut ctx, layout, &first, k, size);
             template = "theme.html";
-            path = urls::theme(&th.common.id);
-            title = th.common.title.clone();
+            title = paged_title(&th.common.title, k, layout.pages(size));
             kind = "theme";
             description = Some(th.common.summary.clone().unwrap_or_else(|| {
                 format!(
@@ -330,38 +244,42 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 )
             }));
             let mut items = theme_ancestry(study, t);
-            items.push((title.clone(), None));
+            items.extend(paged_crumbs(&th.common.title, &first, k));
             breadcrumbs = crumbs(items);
             has_code = code;
         }
-        Page::ThemeSite(t, s) => {
+        Page::ThemeSite(t, s, k) => {
             let th = &study.themes[t];
             let site = &study.sites[s];
-            let quotes = &study.index.theme_site_quotes[t][s];
+            let first = urls::theme_site(&th.common.id, &site.common.id);
+            let Some(layout) = lists.theme_sites[t][s].as_ref() else {
+                unreachable!("pages are made only for theme and site pairs with quotes")
+            };
             ctx.insert("theme", &ThemeView::new(study, t));
             ctx.insert("site", &SiteView::new(study, s));
-            ctx.insert("count", &study.count(quotes));
-            ctx.insert("sections", &parts.theme_sections(t, quotes, true));
-            ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
-            ctx.insert("other_themes", &other_themes_at_site(study, t, s));
-            ctx.insert("filter", &parts.filter(quotes, ListOf::ThemeAtSite(t)));
-            ctx.insert(
-                "subthemes",
-                &th.children
-                    .iter()
-                    .filter(|&&c| !study.index.theme_site_quotes[c][s].is_empty())
-                    .map(|&c| LinkView {
-                        title: study.themes[c].common.title.clone(),
-                        url: Some(urls::theme_site(
-                            &study.themes[c].common.id,
-                            &site.common.id,
-                        )),
-                    })
-                    .collect::<Vec<_>>(),
-            );
+            ctx.insert("count", &layout.count);
+            if k == 0 {
+                ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
+                ctx.insert("other_themes", &other_themes_at_site(study, t, s));
+                ctx.insert(
+                    "subthemes",
+                    &th.children
+                        .iter()
+                        .filter(|&&c| !study.index.theme_site_quotes[c][s].is_empty())
+                        .map(|&c| LinkView {
+                            title: study.themes[c].common.title.clone(),
+                            url: Some(urls::theme_site(
+                                &study.themes[c].common.id,
+                                &site.common.id,
+                            )),
+                        })
+                        .collect::<Vec<_>>(),
+                );
+            }
+            path = insert_list(&mut ctx, layout, &first, k, size);
             template = "theme_site.html";
-            path = urls::theme_site(&th.common.id, &site.common.id);
-            title = format!("{} in {}", th.common.title, site.common.title);
+            let name = format!("{} in {}", th.common.title, site.common.title);
+            title = paged_title(&name, k, layout.pages(size));
             kind = "theme_site";
             description = Some(format!(
                 "What participants at {} said about {}.",
@@ -370,7 +288,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ));
             let mut items = theme_ancestry(study, t);
             items.push((th.common.title.clone(), Some(urls::theme(&th.common.id))));
-            items.push((site.common.title.clone(), None));
+            items.extend(paged_crumbs(&site.common.title, &first, k));
             breadcrumbs = crumbs(items);
             has_code = false;
         }
@@ -384,18 +302,21 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             breadcrumbs = crumbs(vec![("Sites".into(), None)]);
             has_code = false;
         }
-        Page::Site(s) => {
+        Page::Site(s, k) => {
             let site = &study.sites[s];
-            let quotes = &study.index.site_quotes[s];
-            let (html, code) = parts.markdown("site", s);
+            let first = urls::site(&site.common.id);
+            let layout = &lists.sites[s];
             ctx.insert("site", &SiteView::new(study, s));
-            ctx.insert("content", html);
-            ctx.insert("theme_rows", &themes_at_site(study, s));
-            ctx.insert("sections", &parts.top_sections(quotes));
-            ctx.insert("filter", &parts.filter(quotes, ListOf::Site));
+            let mut code = false;
+            if k == 0 {
+                let (html, c) = parts.markdown("site", s);
+                code = c;
+                ctx.insert("content", html);
+                ctx.insert("theme_rows", &themes_at_site(study, s));
+            }
+            path = insert_list(&mut ctx, layout, &first, k, size);
             template = "site.html";
-            path = urls::site(&site.common.id);
-            title = site.common.title.clone();
+            title = paged_title(&site.common.title, k, layout.pages(size));
             kind = "site";
             description = Some(site.common.summary.clone().unwrap_or_else(|| {
                 format!(
@@ -403,10 +324,9 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                     site.common.title
                 )
             }));
-            breadcrumbs = crumbs(vec![
-                ("Sites".into(), Some(urls::SITES.into())),
-                (title.clone(), None),
-            ]);
+            let mut items = vec![("Sites".into(), Some(urls::SITES.into()))];
+            items.extend(paged_crumbs(&site.common.title, &first, k));
+            breadcrumbs = crumbs(items);
             has_code = code;
         }
         Page::Groups => {
@@ -419,18 +339,21 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             breadcrumbs = crumbs(vec![("Groups".into(), None)]);
             has_code = false;
         }
-        Page::Group(g) => {
+        Page::Group(g, k) => {
             let group = &study.groups[g];
-            let quotes = &study.index.group_quotes[g];
-            let (html, code) = parts.markdown("group", g);
+            let first = urls::group(&group.common.id);
+            let layout = &lists.groups[g];
             ctx.insert("group", &group_view(study, g));
-            ctx.insert("content", html);
-            ctx.insert("theme_rows", &themes_in_group(study, g));
-            ctx.insert("sections", &parts.top_sections(quotes));
-            ctx.insert("filter", &parts.filter(quotes, ListOf::Group));
+            let mut code = false;
+            if k == 0 {
+                let (html, c) = parts.markdown("group", g);
+                code = c;
+                ctx.insert("content", html);
+                ctx.insert("theme_rows", &themes_in_group(study, g));
+            }
+            path = insert_list(&mut ctx, layout, &first, k, size);
             template = "group.html";
-            path = urls::group(&group.common.id);
-            title = group.common.title.clone();
+            title = paged_title(&group.common.title, k, layout.pages(size));
             kind = "group";
             description = Some(group.common.summary.clone().unwrap_or_else(|| {
                 format!(
@@ -438,10 +361,9 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                     group.common.title
                 )
             }));
-            breadcrumbs = crumbs(vec![
-                ("Groups".into(), Some(urls::GROUPS.into())),
-                (title.clone(), None),
-            ]);
+            let mut items = vec![("Groups".into(), Some(urls::GROUPS.into()))];
+            items.extend(paged_crumbs(&group.common.title, &first, k));
+            breadcrumbs = crumbs(items);
             has_code = code;
         }
         Page::Findings => {
@@ -487,34 +409,14 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ]);
             has_code = code;
         }
-        Page::Quotes => {
-            let sections: Vec<Section> = (0..study.sites.len())
-                .filter(|&s| !study.index.site_quotes[s].is_empty())
-                .map(|s| {
-                    let qs = &study.index.site_quotes[s];
-                    Section {
-                        heading: site_tag(study, s),
-                        depth: 0,
-                        count: study.count(qs),
-                        quotes: super::quotes_marker(qs),
-                        by_site: Vec::new(),
-                    }
-                })
-                .collect();
-            ctx.insert("sections", &sections);
-            ctx.insert(
-                "filter",
-                &parts.filter(
-                    &(0..study.quotes.len()).collect::<Vec<_>>(),
-                    ListOf::Everything,
-                ),
-            );
+        Page::Quotes(k) => {
+            let layout = &lists.all;
+            path = insert_list(&mut ctx, layout, urls::QUOTES, k, size);
             template = "quotes.html";
-            path = urls::QUOTES.into();
-            title = "All quotes".into();
+            title = paged_title("All quotes", k, layout.pages(size));
             kind = "quotes";
             description = Some("Every published quote, by site.".into());
-            breadcrumbs = crumbs(vec![("All quotes".into(), None)]);
+            breadcrumbs = crumbs(paged_crumbs("All quotes", urls::QUOTES, k));
             has_code = false;
         }
         Page::Data => {

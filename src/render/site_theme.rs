@@ -34,6 +34,7 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = builtin!(
     "quotes.html",
     "404.html",
     "quote_filter.html",
+    "pagination.html",
     "data.html",
     "search.html",
 );

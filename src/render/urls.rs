@@ -51,13 +51,6 @@ pub fn quote_anchor(id: &str) -> String {
     format!("q-{id}")
 }
 
-/// A quote's home: the page of its first theme, at its anchor. A quote has a
-/// theme in any valid study; without one, the page of all quotes lists it.
-pub fn quote(first_theme: Option<&str>, id: &str) -> String {
-    let page = first_theme.map_or_else(|| QUOTES.to_string(), theme);
-    format!("{page}#{}", quote_anchor(id))
-}
-
 /// The prefix that leads from a page at `path` back to the site root (`""`, `"../"`, ...).
 pub fn root_prefix(path: &str) -> String {
     "../".repeat(path.matches('/').count())

@@ -235,8 +235,9 @@ impl SiteView {
 }
 
 impl QuoteView {
-    /// The view of a quote, with the given anchor id.
-    pub fn new(study: &Study, q: &Quote, anchor: String) -> Self {
+    /// The view of a quote, with the given anchor id and home (the page that
+    /// links to it, with its anchor).
+    pub fn new(study: &Study, q: &Quote, anchor: String, home: String) -> Self {
         let site = &study.sites[q.site].common;
         let group = &study.groups[q.group].common;
         let themes: Vec<TagView> = q
@@ -253,7 +254,7 @@ impl QuoteView {
             .collect();
         QuoteView {
             id: q.id.clone(),
-            url: urls::quote(themes.first().map(|t| t.id.as_str()), &q.id),
+            url: home,
             anchor,
             participant: q.participant.clone(),
             site: TagView {

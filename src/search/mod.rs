@@ -67,6 +67,8 @@ impl IndexCache {
 fn inputs_hash(study: &Study) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut h = DefaultHasher::new();
+    // Quote links name the page of their list that shows them.
+    study.meta.page_size.hash(&mut h);
     let common = |c: &crate::model::Common, h: &mut DefaultHasher| {
         (&c.id, &c.title, &c.summary, &c.doc.body).hash(h);
     };
@@ -300,13 +302,7 @@ fn documents(study: &Study) -> Vec<Document> {
     for g in &study.groups {
         docs.push(page("g", &g.common, urls::group(&g.common.id)));
     }
-    for q in &study.quotes {
-        let url = urls::quote(
-            q.themes
-                .first()
-                .map(|&t| study.themes[t].common.id.as_str()),
-            &q.id,
-        );
+    for (q, url) in study.quotes.iter().zip(crate::render::quote_urls(study)) {
         let mut indexed = vec![q.text.clone()];
         indexed.extend(q.original.as_ref().map(|o| o.text.clone()));
         indexed.extend(q.context.clone());

@@ -22,6 +22,9 @@
     var status = document.getElementById('filter-status');
     var empty = list.querySelector('.filter-empty');
     var total = distinct(quotes);
+    // A list split into pages: this page holds some of its quotes; the whole
+    // list's facets are in a script loaded when a filter is first chosen.
+    var pages = list.hasAttribute('data-list-index') ? pagedList(list, status) : null;
 
     function distinct(items) {
       var seen = Object.create(null), n = 0;
@@ -59,11 +62,25 @@
       });
       var shown = distinct(visible);
       var filtered = Object.keys(c).length > 0;
-      status.textContent = filtered
-        ? 'Showing ' + shown + ' of ' + plural(total, 'quote')
-        : 'Showing all ' + plural(total, 'quote');
+      if (pages) {
+        status.textContent = filtered
+          ? 'Showing ' + shown + ' of ' + plural(total, 'quote') + ' on this page'
+          : pages.unfiltered;
+      } else {
+        status.textContent = filtered
+          ? 'Showing ' + shown + ' of ' + plural(total, 'quote')
+          : 'Showing all ' + plural(total, 'quote');
+      }
       if (empty) empty.hidden = shown > 0;
       if (updateUrl) writeUrl(c);
+      if (pages) pages.update(c, query(c));
+    }
+
+    function query(c) {
+      var params = new URLSearchParams();
+      selects.forEach(function (s) { if (c[s.name]) params.set(s.name, c[s.name]); });
+      var q = params.toString();
+      return q ? '?' + q : '';
     }
 
     function writeUrl(c) {
@@ -106,6 +123,92 @@
     readUrl();
     apply(false);
     form.hidden = false;
+  }
+
+  // ---- Filtering across the pages of a list --------------------------------
+  function pagedList(list, status) {
+    var note = document.getElementById('filter-pages');
+    var links = Array.prototype.slice.call(document.querySelectorAll('a.page-link'));
+    links.forEach(function (a) { a.setAttribute('data-href', a.getAttribute('href')); });
+    var base = list.getAttribute('data-list-base');
+    var current = Number(list.getAttribute('data-page'));
+    var size = Number(list.getAttribute('data-page-size'));
+    var data = null, loading = false, failed = false, wanted = null;
+
+    function pageUrl(n, q) {
+      return base + (n === 1 ? '' : 'page/' + n + '/') + 'index.html' + q;
+    }
+
+    function load() {
+      if (loading) return;
+      loading = true;
+      window.thematicList = function (d) { data = d; if (wanted) show(wanted.c, wanted.q); };
+      var script = document.createElement('script');
+      script.src = list.getAttribute('data-list-index');
+      script.onerror = function () { failed = true; if (wanted) show(wanted.c, wanted.q); };
+      document.head.appendChild(script);
+    }
+
+    function matcher(c) {
+      var site = c.site ? data.sites.indexOf(c.site) : -1;
+      var group = c.group ? data.groups.indexOf(c.group) : -1;
+      var theme = c.theme ? data.themes.indexOf(c.theme) : -1;
+      return function (q) {
+        if (c.site && q[0] !== site) return false;
+        if (c.group && q[1] !== group) return false;
+        if (c.theme && q.indexOf(theme, 2) < 0) return false;
+        return true;
+      };
+    }
+
+    function show(c, q) {
+      while (note.firstChild) note.removeChild(note.firstChild);
+      if (!Object.keys(c).length) { note.hidden = true; return; }
+      note.hidden = false;
+      if (failed) {
+        note.textContent = 'Quotes on the other pages of this list could not be counted.';
+        return;
+      }
+      if (!data) { note.textContent = 'Counting matching quotes on the other pages\u2026'; return; }
+      var match = matcher(c), perPage = [], all = 0;
+      data.quotes.forEach(function (quote, i) {
+        if (!match(quote)) return;
+        var n = Math.floor(i / size) + 1;
+        perPage[n] = (perPage[n] || 0) + 1;
+        all++;
+      });
+      if (!all) { note.textContent = 'No quote in the whole list of ' + plural(data.quotes.length, 'quote') + ' matches.'; return; }
+      note.appendChild(document.createTextNode(plural(all, 'quote') + ' of ' + data.quotes.length + ' in the whole list ' + (all === 1 ? 'matches' : 'match') + ', on '));
+      var shown = 0, more = 0;
+      perPage.forEach(function (count, n) {
+        if (count === undefined) return;
+        if (shown >= 12) { more++; return; }
+        if (shown > 0) note.appendChild(document.createTextNode(', '));
+        var label = 'page ' + n + ' (' + count + ')';
+        if (n === current) {
+          var here = document.createElement('strong');
+          here.textContent = label + ', this page';
+          note.appendChild(here);
+        } else {
+          var a = document.createElement('a');
+          a.href = pageUrl(n, q);
+          a.textContent = label;
+          note.appendChild(a);
+        }
+        shown++;
+      });
+      note.appendChild(document.createTextNode(more ? ' and ' + plural(more, 'more page') + '.' : '.'));
+    }
+
+    return {
+      unfiltered: status.textContent,
+      update: function (c, q) {
+        links.forEach(function (a) { a.setAttribute('href', a.getAttribute('data-href') + q); });
+        wanted = { c: c, q: q };
+        if (Object.keys(c).length && !data && !failed) load();
+        show(c, q);
+      }
+    };
   }
 
   // ---- Copy link ----------------------------------------------------------

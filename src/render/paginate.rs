@@ -1,0 +1,633 @@
+//! Quote lists in reading order, split into pages of `page_size` quotes.
+//!
+//! A list (a theme's quotes, a site's, ...) is laid out once, whole: its quotes
+//! in reading order under their section headings (and site headings), with the
+//! counts of every heading and the list's filter options. Each of its pages is
+//! then a slice of that layout, so that no page costs more than its own quotes
+//! and counts always describe the whole list, not the page.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::filters::{ListOf, QuoteFilter, quote_filter};
+use super::urls;
+use super::views::TagView;
+use crate::model::{Count, QuoteIx, SiteIx, Study, ThemeIx};
+
+/// A list laid out for reading.
+pub(crate) struct Layout {
+    sections: Vec<SectionHead>,
+    /// Every quote of the list, in reading order.
+    entries: Vec<Entry>,
+    /// The list's filter: options and total over the whole list.
+    pub filter: QuoteFilter,
+    /// Quotes and participants in the whole list.
+    pub count: Count,
+}
+
+struct SectionHead {
+    heading: TagView,
+    depth: usize,
+    count: Count,
+    blocks: Vec<BlockHead>,
+}
+
+struct BlockHead {
+    site: TagView,
+    count: Count,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    section: u32,
+    /// The site block within the section, or [`NO_BLOCK`].
+    block: u32,
+    quote: u32,
+}
+
+const NO_BLOCK: u32 = u32::MAX;
+
+/// A heading and the quotes under it on one page, possibly split further by site.
+#[derive(Serialize)]
+pub(crate) struct Section {
+    /// The theme (or site) the section is about.
+    heading: TagView,
+    /// Depth of the heading's theme, for indentation.
+    depth: usize,
+    /// True when the section began on an earlier page.
+    continued: bool,
+    /// Quotes directly in this section: a marker until spliced.
+    quotes: String,
+    /// Or: the section's quotes split by site.
+    by_site: Vec<SiteBlock>,
+    /// Quotes and participants in the whole section, on every page.
+    count: Count,
+}
+
+#[derive(Serialize)]
+struct SiteBlock {
+    site: TagView,
+    continued: bool,
+    quotes: String,
+    count: Count,
+}
+
+/// Where a page stands in its list, for the page links and the filter.
+#[derive(Serialize)]
+pub(crate) struct Pagination {
+    /// This page's number, from 1.
+    pub current: usize,
+    /// Number of pages.
+    pub total: usize,
+    /// Quotes in the whole list.
+    pub quotes: usize,
+    /// Position of the page's first and last quote in the list, from 1.
+    pub first: usize,
+    pub last: usize,
+    /// Quotes per page.
+    pub size: usize,
+    /// The list's first page, relative to the root, without `index.html`: page
+    /// `n` is `{base}page/{n}/index.html`.
+    pub base: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    /// Numbered links: the first and last page and those around this one; a
+    /// `None` number stands for the pages left out.
+    pub links: Vec<PageLink>,
+    /// The script with the whole list's facets, for filtering across pages
+    /// (only when there is more than one page).
+    pub index: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PageLink {
+    pub number: Option<usize>,
+    pub url: String,
+    pub current: bool,
+}
+
+/// The path of page `k` (from 0) of the list whose first page is at `first`.
+pub(crate) fn page_path(first: &str, k: usize) -> String {
+    if k == 0 {
+        first.to_string()
+    } else {
+        let base = first.strip_suffix("index.html").unwrap_or(first);
+        format!("{base}page/{}/index.html", k + 1)
+    }
+}
+
+/// The script beside a list's first page that holds its facets.
+pub(crate) fn index_path(first: &str) -> String {
+    let base = first.strip_suffix("index.html").unwrap_or(first);
+    format!("{base}list.js")
+}
+
+/// Number of pages of a list of `len` quotes (an empty list still has its page).
+pub(crate) fn page_count(len: usize, size: usize) -> usize {
+    len.div_ceil(size.max(1)).max(1)
+}
+
+pub(crate) fn theme_tag(study: &Study, t: ThemeIx) -> TagView {
+    let c = &study.themes[t].common;
+    TagView {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        url: urls::theme(&c.id),
+    }
+}
+
+pub(crate) fn site_tag(study: &Study, s: SiteIx) -> TagView {
+    let c = &study.sites[s].common;
+    TagView {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        url: urls::site(&c.id),
+    }
+}
+
+/// Index of each theme's subtree end: themes `t..subtree_end[t]` are `t` and its descendants.
+pub(crate) fn subtree_ends(study: &Study) -> Vec<usize> {
+    let mut end = vec![0; study.themes.len()];
+    for t in (0..study.themes.len()).rev() {
+        end[t] = study.themes[t]
+            .children
+            .iter()
+            .map(|&c| end[c])
+            .max()
+            .unwrap_or(t + 1);
+    }
+    end
+}
+
+/// The theme a quote is shown under on a page about `within`: the first of its
+/// themes, in tree order, inside `within`'s subtree.
+fn section_theme(study: &Study, subtree_end: &[usize], q: QuoteIx, within: ThemeIx) -> ThemeIx {
+    let end = subtree_end[within];
+    study.quotes[q]
+        .themes
+        .iter()
+        .copied()
+        .filter(|&t| t >= within && t < end)
+        .min()
+        .unwrap_or(within)
+}
+
+/// The top-level theme a quote is shown under on site and group pages.
+fn top_section(study: &Study, q: QuoteIx) -> ThemeIx {
+    let first = study.quotes[q].themes.iter().copied().min().unwrap_or(0);
+    study.root_of(first)
+}
+
+/// Groups `quotes` (in list order) by a key, keys ascending, list order kept within each.
+fn bucket<K: Ord>(quotes: &[QuoteIx], key: impl Fn(QuoteIx) -> K) -> BTreeMap<K, Vec<QuoteIx>> {
+    let mut out: BTreeMap<K, Vec<QuoteIx>> = BTreeMap::new();
+    for &q in quotes {
+        out.entry(key(q)).or_default().push(q);
+    }
+    out
+}
+
+struct Builder<'a> {
+    study: &'a Study,
+    sections: Vec<SectionHead>,
+    entries: Vec<Entry>,
+}
+
+impl Builder<'_> {
+    fn section(&mut self, heading: TagView, depth: usize, quotes: &[QuoteIx]) {
+        let section = self.sections.len() as u32;
+        self.sections.push(SectionHead {
+            heading,
+            depth,
+            count: self.study.count(quotes),
+            blocks: Vec::new(),
+        });
+        self.entries.extend(quotes.iter().map(|&q| Entry {
+            section,
+            block: NO_BLOCK,
+            quote: q as u32,
+        }));
+    }
+
+    fn section_by_site(&mut self, heading: TagView, depth: usize, quotes: &[QuoteIx]) {
+        let study = self.study;
+        let section = self.sections.len() as u32;
+        let mut head = SectionHead {
+            heading,
+            depth,
+            count: study.count(quotes),
+            blocks: Vec::new(),
+        };
+        for (s, qs) in bucket(quotes, |q| study.quotes[q].site) {
+            let block = head.blocks.len() as u32;
+            head.blocks.push(BlockHead {
+                site: site_tag(study, s),
+                count: study.count(&qs),
+            });
+            self.entries.extend(qs.iter().map(|&q| Entry {
+                section,
+                block,
+                quote: q as u32,
+            }));
+        }
+        self.sections.push(head);
+    }
+
+    fn finish(self, quotes: &[QuoteIx], filter: QuoteFilter) -> Layout {
+        debug_assert_eq!(self.entries.len(), quotes.len());
+        Layout {
+            sections: self.sections,
+            entries: self.entries,
+            filter,
+            count: self.study.count(quotes),
+        }
+    }
+}
+
+/// The quotes of theme `t` (`quotes`: all of them, or those at one site), by the
+/// subtheme each is shown under; split by site unless the list is about one site.
+pub(crate) fn theme_list(
+    study: &Study,
+    subtree_end: &[usize],
+    t: ThemeIx,
+    quotes: &[QuoteIx],
+    one_site: bool,
+) -> Layout {
+    let mut b = Builder {
+        study,
+        sections: Vec::new(),
+        entries: Vec::with_capacity(quotes.len()),
+    };
+    for (th, qs) in bucket(quotes, |q| section_theme(study, subtree_end, q, t)) {
+        let (tag, depth) = (theme_tag(study, th), study.themes[th].depth);
+        if one_site {
+            b.section(tag, depth, &qs);
+        } else {
+            b.section_by_site(tag, depth, &qs);
+        }
+    }
+    let about = if one_site {
+        ListOf::ThemeAtSite(t)
+    } else {
+        ListOf::Theme(t)
+    };
+    let filter = quote_filter(study, subtree_end, quotes, about);
+    b.finish(quotes, filter)
+}
+
+/// A site's or a group's quotes, by top-level theme.
+pub(crate) fn top_list(
+    study: &Study,
+    subtree_end: &[usize],
+    quotes: &[QuoteIx],
+    about: ListOf,
+) -> Layout {
+    let mut b = Builder {
+        study,
+        sections: Vec::new(),
+        entries: Vec::with_capacity(quotes.len()),
+    };
+    for (t, qs) in bucket(quotes, |q| top_section(study, q)) {
+        b.section(theme_tag(study, t), 0, &qs);
+    }
+    let filter = quote_filter(study, subtree_end, quotes, about);
+    b.finish(quotes, filter)
+}
+
+/// Every quote, by site.
+pub(crate) fn all_list(study: &Study, subtree_end: &[usize]) -> Layout {
+    let mut b = Builder {
+        study,
+        sections: Vec::new(),
+        entries: Vec::with_capacity(study.quotes.len()),
+    };
+    for (s, qs) in study.index.site_quotes.iter().enumerate() {
+        if !qs.is_empty() {
+            b.section(site_tag(study, s), 0, qs);
+        }
+    }
+    let all: Vec<QuoteIx> = b.entries.iter().map(|e| e.quote as usize).collect();
+    let filter = quote_filter(study, subtree_end, &all, ListOf::Everything);
+    b.finish(&all, filter)
+}
+
+impl Layout {
+    /// Number of pages at `size` quotes per page.
+    pub fn pages(&self, size: usize) -> usize {
+        page_count(self.entries.len(), size)
+    }
+
+    /// The quotes of page `k` (from 0), in order.
+    fn slice(&self, k: usize, size: usize) -> &[Entry] {
+        let start = (k * size).min(self.entries.len());
+        let end = (start + size).min(self.entries.len());
+        &self.entries[start..end]
+    }
+
+    /// The sections of page `k`, with quote markers in place of the quotes.
+    pub fn page_sections(&self, k: usize, size: usize) -> Vec<Section> {
+        let start = (k * size).min(self.entries.len());
+        let before = start.checked_sub(1).map(|i| self.entries[i]);
+        let mut out: Vec<Section> = Vec::new();
+        let mut run: Vec<QuoteIx> = Vec::new();
+        let mut current: Option<(u32, u32)> = None;
+        let flush = |out: &mut Vec<Section>, run: &mut Vec<QuoteIx>, at: Option<(u32, u32)>| {
+            let Some((section, block)) = at else { return };
+            let marker = super::quotes_marker(run);
+            run.clear();
+            let last = out.last_mut().expect("a section is open");
+            if block == NO_BLOCK {
+                last.quotes = marker;
+            } else {
+                let head = &self.sections[section as usize].blocks[block as usize];
+                let continued = last.by_site.is_empty()
+                    && last.continued
+                    && before.is_some_and(|e| e.section == section && e.block == block);
+                last.by_site.push(SiteBlock {
+                    site: head.site.clone(),
+                    continued,
+                    quotes: marker,
+                    count: head.count,
+                });
+            }
+        };
+        for e in self.slice(k, size) {
+            if current != Some((e.section, e.block)) {
+                flush(&mut out, &mut run, current);
+                if current.map(|c| c.0) != Some(e.section) {
+                    let head = &self.sections[e.section as usize];
+                    out.push(Section {
+                        heading: head.heading.clone(),
+                        depth: head.depth,
+                        continued: out.is_empty() && before.is_some_and(|b| b.section == e.section),
+                        quotes: String::new(),
+                        by_site: Vec::new(),
+                        count: head.count,
+                    });
+                }
+                current = Some((e.section, e.block));
+            }
+            run.push(e.quote as usize);
+        }
+        flush(&mut out, &mut run, current);
+        out
+    }
+
+    /// The page links of page `k` of this list, whose first page is at `first`.
+    pub fn pagination(&self, first: &str, k: usize, size: usize) -> Pagination {
+        let total = self.pages(size);
+        let len = self.entries.len();
+        let base = first.strip_suffix("index.html").unwrap_or(first).to_string();
+        let mut links = Vec::new();
+        let mut last_shown = 0;
+        for n in 1..=total {
+            let near = n.abs_diff(k + 1) <= 2;
+            if n == 1 || n == total || near {
+                if n > last_shown + 1 {
+                    links.push(PageLink {
+                        number: None,
+                        url: String::new(),
+                        current: false,
+                    });
+                }
+                links.push(PageLink {
+                    number: Some(n),
+                    url: page_path(first, n - 1),
+                    current: n == k + 1,
+                });
+                last_shown = n;
+            }
+        }
+        Pagination {
+            current: k + 1,
+            total,
+            quotes: len,
+            first: (k * size + 1).min(len),
+            last: ((k + 1) * size).min(len),
+            size,
+            base,
+            previous: k.checked_sub(1).map(|p| page_path(first, p)),
+            next: (k + 1 < total).then(|| page_path(first, k + 1)),
+            links,
+            index: (total > 1).then(|| index_path(first)),
+        }
+    }
+}
+
+/// The scripts of every list with more than one page, for filtering across its
+/// pages: (path, contents). Each calls `thematicList(...)` with the list's quotes
+/// in order, each as the index of its site, of its group and of its themes (with
+/// their ancestors) in the study's lists of ids.
+pub(crate) fn list_scripts<'a>(study: &Study, lists: &'a Lists) -> Vec<(String, String)> {
+    use rayon::prelude::*;
+    let size = lists.size;
+    let mut paged: Vec<(String, &Layout)> = Vec::new();
+    let mut add = |first: String, layout: &'a Layout| {
+        if layout.pages(size) > 1 {
+            paged.push((index_path(&first), layout));
+        }
+    };
+    add(urls::QUOTES.to_string(), &lists.all);
+    for (t, layout) in lists.themes.iter().enumerate() {
+        let theme = &study.themes[t].common.id;
+        add(urls::theme(theme), layout);
+        for (s, layout) in lists.theme_sites[t].iter().enumerate() {
+            if let Some(layout) = layout {
+                add(urls::theme_site(theme, &study.sites[s].common.id), layout);
+            }
+        }
+    }
+    for (s, layout) in lists.sites.iter().enumerate() {
+        add(urls::site(&study.sites[s].common.id), layout);
+    }
+    for (g, layout) in lists.groups.iter().enumerate() {
+        add(urls::group(&study.groups[g].common.id), layout);
+    }
+    if paged.is_empty() {
+        return Vec::new();
+    }
+    // Each quote's facets are written once and copied into every list that holds it.
+    let facets: Vec<String> = study
+        .quotes
+        .par_iter()
+        .map(|q| {
+            let mut f = format!("[{},{}", q.site, q.group);
+            for t in study.themes_with_ancestors(&q.themes) {
+                f.push_str(&format!(",{t}"));
+            }
+            f.push(']');
+            f
+        })
+        .collect();
+    let ids = |v: Vec<&str>| serde_json::to_string(&v).unwrap_or_default();
+    let head = format!(
+        "thematicList({{\"size\":{size},\"sites\":{},\"groups\":{},\"themes\":{},\"quotes\":[",
+        ids(study.sites.iter().map(|s| s.common.id.as_str()).collect()),
+        ids(study.groups.iter().map(|g| g.common.id.as_str()).collect()),
+        ids(study.themes.iter().map(|t| t.common.id.as_str()).collect()),
+    );
+    paged
+        .into_par_iter()
+        .map(|(path, layout)| {
+            let mut js = String::with_capacity(head.len() + layout.entries.len() * 12 + 8);
+            js.push_str(&head);
+            for (i, e) in layout.entries.iter().enumerate() {
+                if i > 0 {
+                    js.push(',');
+                }
+                js.push_str(&facets[e.quote as usize]);
+            }
+            js.push_str("]});\n");
+            (path, js)
+        })
+        .collect()
+}
+
+/// Every quote list of the study, laid out once.
+pub(crate) struct Lists {
+    /// Quotes per page.
+    pub size: usize,
+    pub themes: Vec<Layout>,
+    /// `[theme][site]`, for the pairs with quotes.
+    pub theme_sites: Vec<Vec<Option<Layout>>>,
+    pub sites: Vec<Layout>,
+    pub groups: Vec<Layout>,
+    pub all: Layout,
+}
+
+impl Lists {
+    /// True when some list has more than one page.
+    pub fn any_paged(&self) -> bool {
+        let paged = |l: &Layout| l.pages(self.size) > 1;
+        self.all.entries.len() > self.size
+            || self.themes.iter().any(paged)
+            || self.sites.iter().any(paged)
+            || self.groups.iter().any(paged)
+            || self.theme_sites.iter().flatten().flatten().any(paged)
+    }
+
+    /// Lays out every list, in parallel.
+    pub fn new(study: &Study, subtree_end: &[usize]) -> Self {
+        use rayon::prelude::*;
+        let ix = &study.index;
+        let ((themes, theme_sites), ((sites, groups), all)) = rayon::join(
+            || {
+                rayon::join(
+                    || theme_lists(study, subtree_end),
+                    || {
+                        (0..study.themes.len())
+                            .into_par_iter()
+                            .map(|t| {
+                                ix.theme_site_quotes[t]
+                                    .iter()
+                                    .map(|qs| {
+                                        (!qs.is_empty())
+                                            .then(|| theme_list(study, subtree_end, t, qs, true))
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || {
+                                (0..study.sites.len())
+                                    .into_par_iter()
+                                    .map(|s| {
+                                        top_list(study, subtree_end, &ix.site_quotes[s], ListOf::Site)
+                                    })
+                                    .collect()
+                            },
+                            || {
+                                (0..study.groups.len())
+                                    .into_par_iter()
+                                    .map(|g| {
+                                        top_list(study, subtree_end, &ix.group_quotes[g], ListOf::Group)
+                                    })
+                                    .collect()
+                            },
+                        )
+                    },
+                    || all_list(study, subtree_end),
+                )
+            },
+        );
+        Lists {
+            size: study.meta.page_size.max(1),
+            themes,
+            theme_sites,
+            sites,
+            groups,
+            all,
+        }
+    }
+}
+
+/// Each quote's home: the page of its first theme's list that shows it, at its
+/// anchor (the page of all quotes for a quote without a theme). `themes` are the
+/// layouts of every theme's list.
+pub(crate) fn quote_homes(study: &Study, size: usize, themes: &[Layout]) -> Vec<String> {
+    let size = size.max(1);
+    let mut homes = vec![String::new(); study.quotes.len()];
+    let mut home = |q: usize, first: &str, i: usize| {
+        homes[q] = format!(
+            "{}#{}",
+            page_path(first, i / size),
+            urls::quote_anchor(&study.quotes[q].id)
+        );
+    };
+    for (t, layout) in themes.iter().enumerate() {
+        let first = urls::theme(&study.themes[t].common.id);
+        for (i, e) in layout.entries.iter().enumerate() {
+            if study.quotes[e.quote as usize].themes.first() == Some(&t) {
+                home(e.quote as usize, &first, i);
+            }
+        }
+    }
+    // The page of all quotes lists them by site, as `all_list` does.
+    let by_site = study.index.site_quotes.iter().flatten();
+    for (i, &q) in by_site.enumerate() {
+        if study.quotes[q].themes.is_empty() {
+            home(q, urls::QUOTES, i);
+        }
+    }
+    homes
+}
+
+/// The layouts of every theme's list, in parallel.
+pub(crate) fn theme_lists(study: &Study, subtree_end: &[usize]) -> Vec<Layout> {
+    use rayon::prelude::*;
+    (0..study.themes.len())
+        .into_par_iter()
+        .map(|t| theme_list(study, subtree_end, t, &study.index.theme_quotes[t], false))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_paths() {
+        assert_eq!(page_path("themes/a/index.html", 0), "themes/a/index.html");
+        assert_eq!(
+            page_path("themes/a/index.html", 1),
+            "themes/a/page/2/index.html"
+        );
+        assert_eq!(page_path("quotes/index.html", 9), "quotes/page/10/index.html");
+        assert_eq!(index_path("themes/a/b/index.html"), "themes/a/b/list.js");
+    }
+
+    #[test]
+    fn page_counts() {
+        assert_eq!(page_count(0, 100), 1);
+        assert_eq!(page_count(100, 100), 1);
+        assert_eq!(page_count(101, 100), 2);
+        assert_eq!(page_count(5, 0), 5);
+    }
+}
