@@ -51,6 +51,8 @@ fn is_reserved_id(id: &str) -> bool {
 pub trait EmbedQuote {
     /// HTML of quote `id` embedded in a page whose root prefix is `root`.
     fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic>;
+    /// The quote's home: the page of its list that shows it, with its anchor.
+    fn home(&self, quote: usize) -> String;
 }
 
 /// Where a reference leads, or why it cannot.
@@ -128,7 +130,7 @@ pub fn render(
                 dest_url,
                 title,
                 id,
-            }) => match resolve(study, dest_url) {
+            }) => match resolve(study, dest_url, embedder) {
                 None if is_script_url(dest_url) => {
                     dropped_links.push(true);
                     diags.push(
@@ -421,7 +423,7 @@ fn strip_marker<'a>(e: &Event<'a>) -> Event<'a> {
 }
 
 /// Resolves a scheme link; `None` for ordinary links.
-fn resolve(study: &Study, dest: &str) -> Option<Target> {
+fn resolve(study: &Study, dest: &str, quotes: &dyn EmbedQuote) -> Option<Target> {
     let (dest, fragment) = match dest.split_once('#') {
         Some((d, f)) => (d, Some(f)),
         None => (dest, None),
@@ -519,15 +521,7 @@ fn resolve(study: &Study, dest: &str) -> Option<Target> {
             Err(e) => return Some(e),
         },
         RefKind::Quote => match lookup(kind, rest) {
-            Ok(q) => {
-                let quote = &study.quotes[q];
-                let home = &study.themes[quote.themes[0]].common.id;
-                return Some(Target::Url(format!(
-                    "{}#{}",
-                    urls::theme(home),
-                    urls::quote_anchor(rest)
-                )));
-            }
+            Ok(q) => return Some(Target::Url(quotes.home(q))),
             Err(e) => return Some(e),
         },
     };

@@ -101,6 +101,10 @@ impl markdown::EmbedQuote for Embedder<'_> {
         );
         render_view(self.theme, &view, root, true)
     }
+
+    fn home(&self, quote: usize) -> String {
+        self.homes[quote].clone()
+    }
 }
 
 /// Renders studies to files, remembering what it rendered so that the next
@@ -711,7 +715,11 @@ pub fn data_files(study: &Study) -> Vec<OutputFile> {
 /// list that shows it, with its anchor.
 pub fn quote_urls(study: &Study) -> Vec<String> {
     let ends = paginate::subtree_ends(study);
-    paginate::quote_homes(study, study.meta.page_size, &paginate::theme_lists(study, &ends))
+    paginate::quote_homes(
+        study,
+        study.meta.page_size,
+        &paginate::theme_lists(study, &ends),
+    )
 }
 
 /// Loads the site theme for `study` (see [`site_theme::load`]).

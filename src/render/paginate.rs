@@ -378,7 +378,10 @@ impl Layout {
     pub fn pagination(&self, first: &str, k: usize, size: usize) -> Pagination {
         let total = self.pages(size);
         let len = self.entries.len();
-        let base = first.strip_suffix("index.html").unwrap_or(first).to_string();
+        let base = first
+            .strip_suffix("index.html")
+            .unwrap_or(first)
+            .to_string();
         let mut links = Vec::new();
         let mut last_shown = 0;
         for n in 1..=total {
@@ -539,7 +542,12 @@ impl Lists {
                                 (0..study.sites.len())
                                     .into_par_iter()
                                     .map(|s| {
-                                        top_list(study, subtree_end, &ix.site_quotes[s], ListOf::Site)
+                                        top_list(
+                                            study,
+                                            subtree_end,
+                                            &ix.site_quotes[s],
+                                            ListOf::Site,
+                                        )
                                     })
                                     .collect()
                             },
@@ -547,7 +555,12 @@ impl Lists {
                                 (0..study.groups.len())
                                     .into_par_iter()
                                     .map(|g| {
-                                        top_list(study, subtree_end, &ix.group_quotes[g], ListOf::Group)
+                                        top_list(
+                                            study,
+                                            subtree_end,
+                                            &ix.group_quotes[g],
+                                            ListOf::Group,
+                                        )
                                     })
                                     .collect()
                             },
@@ -619,7 +632,10 @@ mod tests {
             page_path("themes/a/index.html", 1),
             "themes/a/page/2/index.html"
         );
-        assert_eq!(page_path("quotes/index.html", 9), "quotes/page/10/index.html");
+        assert_eq!(
+            page_path("quotes/index.html", 9),
+            "quotes/page/10/index.html"
+        );
         assert_eq!(index_path("themes/a/b/index.html"), "themes/a/b/list.js");
     }
 
