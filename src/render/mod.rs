@@ -83,6 +83,9 @@ pub(crate) struct Parts<'a> {
     pub markdown: HashMap<(&'static str, usize), markdown::RenderedMarkdown>,
     /// Every quote list, laid out for its pages.
     pub lists: paginate::Lists,
+    /// The view of every theme and site, made once for all pages.
+    pub theme_views: Vec<ThemeView>,
+    pub site_views: Vec<SiteView>,
 }
 
 struct Embedder<'a> {
@@ -206,7 +209,15 @@ impl Renderer {
     ) -> Rendered {
         let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
-        let globals = set_globals(study, theme);
+        let theme_views: Vec<ThemeView> = (0..study.themes.len())
+            .into_par_iter()
+            .map(|t| ThemeView::new(study, t))
+            .collect();
+        let site_views: Vec<SiteView> = (0..study.sites.len())
+            .into_par_iter()
+            .map(|s| SiteView::new(study, s))
+            .collect();
+        let globals = set_globals(study, theme, &theme_views, &site_views);
         // Cached quote HTML stays valid across edits only if `quote.html` ignores the
         // globals (the default does); a site theme's quote.html that reads them ties
         // the cache to their value.
@@ -221,7 +232,7 @@ impl Renderer {
         // first theme's list.
         let subtree_end = paginate::subtree_ends(study);
         let lists = paginate::Lists::new(study, &subtree_end);
-        let homes = paginate::quote_homes(study, lists.size, &lists.themes);
+        let homes = paginate::quote_homes(study, &subtree_end, lists.size);
         crate::pipeline::timing("render: lists", t);
         let t = std::time::Instant::now();
 
@@ -347,6 +358,8 @@ impl Renderer {
             theme,
             markdown,
             lists,
+            theme_views,
+            site_views,
         };
         crate::pipeline::timing("render: markdown", t);
         let t = std::time::Instant::now();
@@ -616,13 +629,12 @@ const GLOBALS: &[&str] = &[
 
 /// Sets the template globals and returns a hash of them, for caches whose
 /// content may depend on them.
-fn set_globals(study: &Study, theme: &mut SiteTheme) -> u64 {
-    let themes: Vec<ThemeView> = (0..study.themes.len())
-        .map(|t| ThemeView::new(study, t))
-        .collect();
-    let sites: Vec<SiteView> = (0..study.sites.len())
-        .map(|s| SiteView::new(study, s))
-        .collect();
+fn set_globals(
+    study: &Study,
+    theme: &mut SiteTheme,
+    themes: &[ThemeView],
+    sites: &[SiteView],
+) -> u64 {
     let groups: Vec<EntryView> = study
         .groups
         .iter()
@@ -715,11 +727,7 @@ pub fn data_files(study: &Study) -> Vec<OutputFile> {
 /// list that shows it, with its anchor.
 pub fn quote_urls(study: &Study) -> Vec<String> {
     let ends = paginate::subtree_ends(study);
-    paginate::quote_homes(
-        study,
-        study.meta.page_size,
-        &paginate::theme_lists(study, &ends),
-    )
+    paginate::quote_homes(study, &ends, study.meta.page_size)
 }
 
 /// Loads the site theme for `study` (see [`site_theme::load`]).

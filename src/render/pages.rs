@@ -5,7 +5,7 @@ use tera::Context;
 
 use super::charts::{self, Bar};
 use super::paginate::{Layout, Lists, page_path, site_tag, theme_tag};
-use super::views::{LinkView, SiteView, TagView, ThemeView};
+use super::views::{LinkView, TagView};
 use super::{Parts, urls};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Count, QuoteIx, SiteIx, Study, ThemeIx};
@@ -215,7 +215,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let th = &study.themes[t];
             let first = urls::theme(&th.common.id);
             let layout = &lists.themes[t];
-            ctx.insert("theme", &ThemeView::new(study, t));
+            ctx.insert("theme", &parts.theme_views[t]);
             let mut code = false;
             if k == 0 {
                 let (html, c) = parts.markdown("theme", t);
@@ -225,11 +225,11 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                     "subthemes",
                     &th.children
                         .iter()
-                        .map(|&c| ThemeView::new(study, c))
+                        .map(|&c| &parts.theme_views[c])
                         .collect::<Vec<_>>(),
                 );
                 ctx.insert("site_group_table", &site_group_table(study, t));
-                ctx.insert("at_sites", &theme_at_sites(study, t, None));
+                ctx.insert("at_sites", &theme_at_sites(parts, t, None));
                 ctx.insert("charts", &theme_charts(study, t));
             }
             path = insert_list(&mut ctx, layout, &first, k, size);
@@ -255,12 +255,12 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let Some(layout) = lists.theme_sites[t][s].as_ref() else {
                 unreachable!("pages are made only for theme and site pairs with quotes")
             };
-            ctx.insert("theme", &ThemeView::new(study, t));
-            ctx.insert("site", &SiteView::new(study, s));
+            ctx.insert("theme", &parts.theme_views[t]);
+            ctx.insert("site", &parts.site_views[s]);
             ctx.insert("count", &layout.count);
             if k == 0 {
-                ctx.insert("other_sites", &theme_at_sites(study, t, Some(s)));
-                ctx.insert("other_themes", &other_themes_at_site(study, t, s));
+                ctx.insert("other_sites", &theme_at_sites(parts, t, Some(s)));
+                ctx.insert("other_themes", &other_themes_at_site(parts, t, s));
                 ctx.insert(
                     "subthemes",
                     &th.children
@@ -306,13 +306,13 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let site = &study.sites[s];
             let first = urls::site(&site.common.id);
             let layout = &lists.sites[s];
-            ctx.insert("site", &SiteView::new(study, s));
+            ctx.insert("site", &parts.site_views[s]);
             let mut code = false;
             if k == 0 {
                 let (html, c) = parts.markdown("site", s);
                 code = c;
                 ctx.insert("content", html);
-                ctx.insert("theme_rows", &themes_at_site(study, s));
+                ctx.insert("theme_rows", &themes_at_site(parts, s));
             }
             path = insert_list(&mut ctx, layout, &first, k, size);
             template = "site.html";
@@ -343,7 +343,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let group = &study.groups[g];
             let first = urls::group(&group.common.id);
             let layout = &lists.groups[g];
-            ctx.insert("group", &group_view(study, g));
+            ctx.insert("group", &group_view(study, g, layout.count));
             let mut code = false;
             if k == 0 {
                 let (html, c) = parts.markdown("group", g);
@@ -494,10 +494,10 @@ fn group_like(id: String, c: &crate::model::Common, url: String) -> EntryInfo {
     }
 }
 
-fn group_view(study: &Study, g: usize) -> EntryInfo {
+fn group_view(study: &Study, g: usize, count: Count) -> EntryInfo {
     let c = &study.groups[g].common;
     EntryInfo {
-        count: study.count(&study.index.group_quotes[g]),
+        count,
         ..group_like(c.id.clone(), c, urls::group(&c.id))
     }
 }
@@ -637,15 +637,16 @@ struct AtSite {
 }
 
 /// A theme at each site (optionally leaving one out), with links to the theme-by-site pages.
-fn theme_at_sites(study: &Study, t: ThemeIx, except: Option<SiteIx>) -> Vec<AtSite> {
+fn theme_at_sites(parts: &Parts<'_>, t: ThemeIx, except: Option<SiteIx>) -> Vec<AtSite> {
+    let study = parts.study;
     (0..study.sites.len())
         .filter(|&s| Some(s) != except)
         .map(|s| {
-            let qs = &study.index.theme_site_quotes[t][s];
+            let count = parts.lists.theme_site_count(study, t, s);
             AtSite {
                 site: site_tag(study, s),
-                count: study.count(qs),
-                url: (!qs.is_empty()).then(|| {
+                count,
+                url: (count.quotes > 0).then(|| {
                     urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
                 }),
             }
@@ -662,15 +663,16 @@ struct ThemeRow {
 }
 
 /// Every theme with its count at one site, linking to the theme-by-site pages.
-fn themes_at_site(study: &Study, s: SiteIx) -> Vec<ThemeRow> {
+fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Vec<ThemeRow> {
+    let study = parts.study;
     (0..study.themes.len())
         .map(|t| {
-            let qs = &study.index.theme_site_quotes[t][s];
+            let count = parts.lists.theme_site_count(study, t, s);
             ThemeRow {
                 theme: theme_tag(study, t),
                 depth: study.themes[t].depth,
-                count: study.count(qs),
-                url: (!qs.is_empty()).then(|| {
+                count,
+                url: (count.quotes > 0).then(|| {
                     urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
                 }),
             }
@@ -680,9 +682,9 @@ fn themes_at_site(study: &Study, s: SiteIx) -> Vec<ThemeRow> {
 
 /// The other top-level themes at a site (all but `t`'s own), for moving sideways
 /// from one theme-by-site page to the next.
-fn other_themes_at_site(study: &Study, t: ThemeIx, s: SiteIx) -> Vec<ThemeRow> {
-    let own = study.root_of(t);
-    themes_at_site(study, s)
+fn other_themes_at_site(parts: &Parts<'_>, t: ThemeIx, s: SiteIx) -> Vec<ThemeRow> {
+    let own = parts.study.root_of(t);
+    themes_at_site(parts, s)
         .into_iter()
         .enumerate()
         .filter(|&(i, ref r)| r.depth == 0 && i != own)

@@ -6,8 +6,6 @@
 //! then a slice of that layout, so that no page costs more than its own quotes
 //! and counts always describe the whole list, not the page.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::filters::{ListOf, QuoteFilter, quote_filter};
@@ -179,69 +177,102 @@ fn top_section(study: &Study, q: QuoteIx) -> ThemeIx {
     study.root_of(first)
 }
 
-/// Groups `quotes` (in list order) by a key, keys ascending, list order kept within each.
-fn bucket<K: Ord>(quotes: &[QuoteIx], key: impl Fn(QuoteIx) -> K) -> BTreeMap<K, Vec<QuoteIx>> {
-    let mut out: BTreeMap<K, Vec<QuoteIx>> = BTreeMap::new();
-    for &q in quotes {
-        out.entry(key(q)).or_default().push(q);
-    }
-    out
+/// The quotes of theme `t`'s list (`quotes`: all of them, or those at one site)
+/// in reading order: by the subtheme each is shown under, then by site unless
+/// `one_site`, then in study order. Each comes with its section theme and site.
+fn theme_order(
+    study: &Study,
+    subtree_end: &[usize],
+    t: ThemeIx,
+    quotes: &[QuoteIx],
+    one_site: bool,
+) -> Vec<(ThemeIx, SiteIx, QuoteIx)> {
+    let mut order: Vec<(ThemeIx, SiteIx, QuoteIx)> = quotes
+        .iter()
+        .map(|&q| {
+            let site = if one_site { 0 } else { study.quotes[q].site };
+            (section_theme(study, subtree_end, q, t), site, q)
+        })
+        .collect();
+    order.sort_unstable();
+    order
 }
 
-struct Builder<'a> {
-    study: &'a Study,
-    sections: Vec<SectionHead>,
-    entries: Vec<Entry>,
+/// Calls `f` with each run of equal keys in `items`, and the run's range.
+fn runs<T, K: PartialEq>(
+    items: &[T],
+    key: impl Fn(&T) -> K,
+    mut f: impl FnMut(std::ops::Range<usize>),
+) {
+    let mut start = 0;
+    for i in 1..=items.len() {
+        if i == items.len() || key(&items[i]) != key(&items[start]) {
+            if start < i {
+                f(start..i);
+            }
+            start = i;
+        }
+    }
 }
 
-impl Builder<'_> {
-    fn section(&mut self, heading: TagView, depth: usize, quotes: &[QuoteIx]) {
-        let section = self.sections.len() as u32;
-        self.sections.push(SectionHead {
-            heading,
-            depth,
-            count: self.study.count(quotes),
-            blocks: Vec::new(),
-        });
-        self.entries.extend(quotes.iter().map(|&q| Entry {
-            section,
-            block: NO_BLOCK,
-            quote: q as u32,
-        }));
-    }
-
-    fn section_by_site(&mut self, heading: TagView, depth: usize, quotes: &[QuoteIx]) {
-        let study = self.study;
-        let section = self.sections.len() as u32;
-        let mut head = SectionHead {
-            heading,
-            depth,
-            count: study.count(quotes),
-            blocks: Vec::new(),
-        };
-        for (s, qs) in bucket(quotes, |q| study.quotes[q].site) {
-            let block = head.blocks.len() as u32;
-            head.blocks.push(BlockHead {
-                site: site_tag(study, s),
-                count: study.count(&qs),
-            });
-            self.entries.extend(qs.iter().map(|&q| Entry {
-                section,
-                block,
-                quote: q as u32,
-            }));
-        }
-        self.sections.push(head);
-    }
-
-    fn finish(self, quotes: &[QuoteIx], filter: QuoteFilter) -> Layout {
-        debug_assert_eq!(self.entries.len(), quotes.len());
-        Layout {
-            sections: self.sections,
-            entries: self.entries,
-            filter,
-            count: self.study.count(quotes),
-        }
+/// Builds a layout from quotes in reading order, each with its section theme (or
+/// site, `by_site_heading`) and, when split by site, its site block.
+fn layout(
+    study: &Study,
+    order: &[(usize, SiteIx, QuoteIx)],
+    heading: impl Fn(usize) -> (TagView, usize),
+    split_by_site: bool,
+    filter: QuoteFilter,
+) -> Layout {
+    let quotes: Vec<QuoteIx> = order.iter().map(|e| e.2).collect();
+    let mut sections = Vec::new();
+    let mut entries = Vec::with_capacity(order.len());
+    runs(
+        order,
+        |e| e.0,
+        |range| {
+            let section = sections.len() as u32;
+            let (tag, depth) = heading(order[range.start].0);
+            let mut head = SectionHead {
+                heading: tag,
+                depth,
+                count: study.count(&quotes[range.clone()]),
+                blocks: Vec::new(),
+            };
+            if split_by_site {
+                let part = &order[range.clone()];
+                runs(
+                    part,
+                    |e| e.1,
+                    |r| {
+                        let block = head.blocks.len() as u32;
+                        let r = (range.start + r.start)..(range.start + r.end);
+                        head.blocks.push(BlockHead {
+                            site: site_tag(study, order[r.start].1),
+                            count: study.count(&quotes[r.clone()]),
+                        });
+                        entries.extend(quotes[r].iter().map(|&q| Entry {
+                            section,
+                            block,
+                            quote: q as u32,
+                        }));
+                    },
+                );
+            } else {
+                entries.extend(quotes[range].iter().map(|&q| Entry {
+                    section,
+                    block: NO_BLOCK,
+                    quote: q as u32,
+                }));
+            }
+            sections.push(head);
+        },
+    );
+    Layout {
+        sections,
+        entries,
+        filter,
+        count: study.count(&quotes),
     }
 }
 
@@ -254,26 +285,20 @@ pub(crate) fn theme_list(
     quotes: &[QuoteIx],
     one_site: bool,
 ) -> Layout {
-    let mut b = Builder {
-        study,
-        sections: Vec::new(),
-        entries: Vec::with_capacity(quotes.len()),
-    };
-    for (th, qs) in bucket(quotes, |q| section_theme(study, subtree_end, q, t)) {
-        let (tag, depth) = (theme_tag(study, th), study.themes[th].depth);
-        if one_site {
-            b.section(tag, depth, &qs);
-        } else {
-            b.section_by_site(tag, depth, &qs);
-        }
-    }
+    let order = theme_order(study, subtree_end, t, quotes, one_site);
     let about = if one_site {
         ListOf::ThemeAtSite(t)
     } else {
         ListOf::Theme(t)
     };
     let filter = quote_filter(study, subtree_end, quotes, about);
-    b.finish(quotes, filter)
+    layout(
+        study,
+        &order,
+        |th| (theme_tag(study, th), study.themes[th].depth),
+        !one_site,
+        filter,
+    )
 }
 
 /// A site's or a group's quotes, by top-level theme.
@@ -283,33 +308,27 @@ pub(crate) fn top_list(
     quotes: &[QuoteIx],
     about: ListOf,
 ) -> Layout {
-    let mut b = Builder {
-        study,
-        sections: Vec::new(),
-        entries: Vec::with_capacity(quotes.len()),
-    };
-    for (t, qs) in bucket(quotes, |q| top_section(study, q)) {
-        b.section(theme_tag(study, t), 0, &qs);
-    }
+    let mut order: Vec<(ThemeIx, SiteIx, QuoteIx)> = quotes
+        .iter()
+        .map(|&q| (top_section(study, q), 0, q))
+        .collect();
+    order.sort_unstable();
     let filter = quote_filter(study, subtree_end, quotes, about);
-    b.finish(quotes, filter)
+    layout(study, &order, |t| (theme_tag(study, t), 0), false, filter)
 }
 
 /// Every quote, by site.
 pub(crate) fn all_list(study: &Study, subtree_end: &[usize]) -> Layout {
-    let mut b = Builder {
-        study,
-        sections: Vec::new(),
-        entries: Vec::with_capacity(study.quotes.len()),
-    };
-    for (s, qs) in study.index.site_quotes.iter().enumerate() {
-        if !qs.is_empty() {
-            b.section(site_tag(study, s), 0, qs);
-        }
-    }
-    let all: Vec<QuoteIx> = b.entries.iter().map(|e| e.quote as usize).collect();
+    let order: Vec<(SiteIx, SiteIx, QuoteIx)> = study
+        .index
+        .site_quotes
+        .iter()
+        .enumerate()
+        .flat_map(|(s, qs)| qs.iter().map(move |&q| (s, 0, q)))
+        .collect();
+    let all: Vec<QuoteIx> = order.iter().map(|e| e.2).collect();
     let filter = quote_filter(study, subtree_end, &all, ListOf::Everything);
-    b.finish(&all, filter)
+    layout(study, &order, |s| (site_tag(study, s), 0), false, filter)
 }
 
 impl Layout {
@@ -500,6 +519,13 @@ pub(crate) struct Lists {
 }
 
 impl Lists {
+    /// Quotes and participants of theme `t` at site `s`.
+    pub fn theme_site_count(&self, study: &Study, t: ThemeIx, s: SiteIx) -> Count {
+        self.theme_sites[t][s]
+            .as_ref()
+            .map_or_else(|| study.count(&[]), |l| l.count)
+    }
+
     /// True when some list has more than one page.
     pub fn any_paged(&self) -> bool {
         let paged = |l: &Layout| l.pages(self.size) > 1;
@@ -582,31 +608,39 @@ impl Lists {
 }
 
 /// Each quote's home: the page of its first theme's list that shows it, at its
-/// anchor (the page of all quotes for a quote without a theme). `themes` are the
-/// layouts of every theme's list.
-pub(crate) fn quote_homes(study: &Study, size: usize, themes: &[Layout]) -> Vec<String> {
+/// anchor (the page of all quotes for a quote without a theme).
+pub(crate) fn quote_homes(study: &Study, subtree_end: &[usize], size: usize) -> Vec<String> {
+    use rayon::prelude::*;
     let size = size.max(1);
     let mut homes = vec![String::new(); study.quotes.len()];
-    let mut home = |q: usize, first: &str, i: usize| {
-        homes[q] = format!(
+    let anchored = |q: usize, first: &str, i: usize| {
+        format!(
             "{}#{}",
             page_path(first, i / size),
             urls::quote_anchor(&study.quotes[q].id)
-        );
+        )
     };
-    for (t, layout) in themes.iter().enumerate() {
-        let first = urls::theme(&study.themes[t].common.id);
-        for (i, e) in layout.entries.iter().enumerate() {
-            if study.quotes[e.quote as usize].themes.first() == Some(&t) {
-                home(e.quote as usize, &first, i);
-            }
-        }
+    let per_theme: Vec<Vec<(QuoteIx, String)>> = (0..study.themes.len())
+        .into_par_iter()
+        .map(|t| {
+            let first = urls::theme(&study.themes[t].common.id);
+            let order = theme_order(study, subtree_end, t, &study.index.theme_quotes[t], false);
+            order
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| study.quotes[e.2].themes.first() == Some(&t))
+                .map(|(i, e)| (e.2, anchored(e.2, &first, i)))
+                .collect()
+        })
+        .collect();
+    for (q, home) in per_theme.into_iter().flatten() {
+        homes[q] = home;
     }
     // The page of all quotes lists them by site, as `all_list` does.
     let by_site = study.index.site_quotes.iter().flatten();
     for (i, &q) in by_site.enumerate() {
         if study.quotes[q].themes.is_empty() {
-            home(q, urls::QUOTES, i);
+            homes[q] = anchored(q, urls::QUOTES, i);
         }
     }
     homes
