@@ -170,7 +170,7 @@ impl Session {
     pub fn run_into(
         &mut self,
         diags: &mut Diagnostics,
-        sink: Option<&render::PageSink<'_>>,
+        sink: Option<&dyn render::PageSink>,
     ) -> Option<(Study, Rendered)> {
         let mut scrubber = None;
         let result = self.run_unscrubbed(diags, &mut scrubber, sink);
@@ -185,7 +185,7 @@ impl Session {
         &mut self,
         diags: &mut Diagnostics,
         scrubber: &mut Option<privacy::Scrubber>,
-        sink: Option<&render::PageSink<'_>>,
+        sink: Option<&dyn render::PageSink>,
     ) -> Option<(Study, Rendered)> {
         let t = Instant::now();
         let (sources, load_diags) = load::load_study_cached(&self.study_dir, &mut self.load_cache);
@@ -262,11 +262,18 @@ impl Downloads {
     /// The data files and the search index of `study`; the index is reused when no
     /// searchable text changed since the last call.
     pub fn files(&mut self, study: &Study) -> Vec<render::OutputFile> {
-        let mut files = render::data_files(study);
-        let t = Instant::now();
-        files.extend(self.index.files(study).0);
-        timing("search index", t);
+        let mut files = Vec::new();
+        self.each_part(study, |part| files.extend(part));
         files
+    }
+
+    /// Like [`Downloads::files`], one part at a time (the data files, then the
+    /// search index), so that `build` can write each and let it go.
+    pub fn each_part(&mut self, study: &Study, mut take: impl FnMut(Vec<render::OutputFile>)) {
+        take(render::data_files(study));
+        let t = Instant::now();
+        take(self.index.files(study).0);
+        timing("search index", t);
     }
 
     /// True for a path that [`Downloads::files`] makes (the data page and the search
@@ -296,6 +303,25 @@ pub fn timing(stage: &str, since: Instant) {
     }
 }
 
+/// Pages written into the staging folder as the renderer makes them, counted on
+/// the progress bar.
+struct PagesToStaging<'a> {
+    staging: &'a output::Staging,
+    progress: &'a crate::progress::Progress,
+}
+
+impl render::PageSink for PagesToStaging<'_> {
+    fn expect(&self, pages: usize) {
+        self.progress.counted_stage("Writing pages", pages);
+    }
+
+    fn page(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        self.staging.write(path, bytes).map_err(|e| e.to_string())?;
+        self.progress.wrote(1);
+        Ok(())
+    }
+}
+
 /// `thematic build`: everything, written into a staging folder as it is made
 /// (pages as they are rendered), which replaces the output only when all is well.
 pub fn build(opts: &BuildOptions) -> Outcome {
@@ -322,27 +348,29 @@ pub fn build(opts: &BuildOptions) -> Outcome {
         Err(e) => return failed(diags, Some(io_error(e))),
     };
     let progress = crate::progress::Progress::start();
-    progress.stage("Rendering and writing pages");
-    let state = progress.state();
-    let sink = |path: &str, bytes: &[u8]| -> Result<(), String> {
-        staging.write(path, bytes).map_err(|e| e.to_string())?;
-        state
-            .written
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
+    progress.stage("Reading the study");
+    let sink = PagesToStaging {
+        staging: &staging,
+        progress: &progress,
     };
     let mut session = Session::new(&opts.study_dir, opts.drafts);
     // A failed run drops `staging`, which removes it: the last good output stays.
-    let Some((study, mut rendered)) = session.run_into(&mut diags, Some(&sink)) else {
+    let Some((study, rendered)) = session.run_into(&mut diags, Some(&sink)) else {
         return failed(diags, None);
     };
+    // Its caches (quote HTML, parsed files) are for the next run, which `build` has not.
+    drop(session);
+    let write = |files: &[render::OutputFile]| {
+        staging
+            .write_all(files)
+            .map(|()| progress.wrote(files.len()))
+    };
+    let mut written = write(&rendered.files);
     progress.stage("Building the search index and data files");
-    rendered.files.extend(Downloads::default().files(&study));
-    progress.writing(rendered.pages + rendered.files.len());
-    let written = staging.write_all(&rendered.files).map(|()| {
-        state
-            .written
-            .fetch_add(rendered.files.len(), std::sync::atomic::Ordering::Relaxed);
+    Downloads::default().each_part(&study, |part| {
+        if written.is_ok() {
+            written = write(&part);
+        }
     });
     let (files, bytes) = (
         staging.written.load(std::sync::atomic::Ordering::Relaxed),

@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Shared with the build: what it is doing, and how far the write has got.
+/// Shared with the ticker: what the build is doing, and how far it has got.
 #[derive(Default)]
-pub struct State {
+struct State {
     stage: Mutex<&'static str>,
-    /// Files written so far.
-    pub written: AtomicUsize,
+    /// Files written so far in this stage.
+    written: AtomicUsize,
+    /// Files this stage will write, when known (0: unknown, no bar).
     total: AtomicUsize,
     done: AtomicBool,
 }
@@ -51,23 +52,27 @@ impl Progress {
         Progress { state, ticker }
     }
 
-    /// Names the current stage.
+    /// Starts a stage whose length is not known: a line without a bar.
     pub fn stage(&self, stage: &'static str) {
+        self.start_stage(stage, 0);
+    }
+
+    /// Starts a stage that writes `total` files: a bar that fills as they are.
+    pub fn counted_stage(&self, stage: &'static str, total: usize) {
+        self.start_stage(stage, total);
+    }
+
+    fn start_stage(&self, stage: &'static str, total: usize) {
         if let Ok(mut s) = self.state.stage.lock() {
             *s = stage;
         }
-    }
-
-    /// The last files are about to be written: `total` in all.
-    pub fn writing(&self, total: usize) {
+        self.state.written.store(0, Ordering::Relaxed);
         self.state.total.store(total, Ordering::Relaxed);
-        self.stage("Writing");
     }
 
-    /// The state the build updates as it writes (pages are written as they are
-    /// rendered, from several threads).
-    pub fn state(&self) -> Arc<State> {
-        self.state.clone()
+    /// `files` more files were written (from any thread).
+    pub fn wrote(&self, files: usize) {
+        self.state.written.fetch_add(files, Ordering::Relaxed);
     }
 }
 

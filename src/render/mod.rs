@@ -57,9 +57,15 @@ impl OutputFile {
     }
 }
 
-/// Where [`Renderer::render_into`] sends each page: its path and bytes; an error
-/// message when it cannot take it.
-pub type PageSink<'a> = dyn Fn(&str, &[u8]) -> Result<(), String> + Sync + 'a;
+/// Where [`Renderer::render_into`] sends each page as soon as it is made.
+pub trait PageSink: Sync {
+    /// `pages` pages are about to come (for a progress bar).
+    fn expect(&self, pages: usize) {
+        let _ = pages;
+    }
+    /// Takes one page: its path and bytes; an error message when it cannot.
+    fn page(&self, path: &str, bytes: &[u8]) -> Result<(), String>;
+}
 
 /// The rendered site, plus the diagnostics found while rendering.
 #[derive(Debug, Default)]
@@ -205,7 +211,7 @@ impl Renderer {
         &mut self,
         study: &Study,
         theme: &mut SiteTheme,
-        sink: Option<&PageSink<'_>>,
+        sink: Option<&dyn PageSink>,
     ) -> Rendered {
         let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
@@ -364,6 +370,9 @@ impl Renderer {
         crate::pipeline::timing("render: markdown", t);
         let t = std::time::Instant::now();
         let jobs = pages::all_pages(study, &parts.lists);
+        if let Some(sink) = sink {
+            sink.expect(jobs.len());
+        }
         let skeletons: Vec<Result<(String, String), Diagnostic>> = jobs
             .par_iter()
             .map(|p| pages::render_page(&parts, p))
@@ -398,7 +407,7 @@ impl Renderer {
                 };
                 match sink {
                     Some(sink) => {
-                        if let Err(e) = sink(&path, &bytes) {
+                        if let Err(e) = sink.page(&path, &bytes) {
                             if let Ok(mut errors) = sink_errors.lock() {
                                 errors.push(Diagnostic::error(path.clone(), Default::default(), e));
                             }
