@@ -1,15 +1,21 @@
 //! Comparison benchmark (issue 9): full builds of the same synthetic study by
 //! thematic, Hugo and Zola, interleaved, plus the "floor" (read every input,
 //! render every quote's Markdown, write as many bytes to as many files as
-//! thematic's output).
+//! thematic's output). Then, for thematic, the serve measurement of
+//! `cargo bench --bench serve` (support/serve_edits.rs): the time from saving
+//! one quote file to the rebuilt page being served.
 //!
-//! `cargo bench --bench compare -- [SIZES...] [--runs N] [--only NAME[,NAME]]`
-//! (defaults: 1000 10000 100000, 3 runs, all of thematic, hugo, zola, floor).
+//! `cargo bench --bench compare -- [SIZES...] [--runs N] [--only NAME[,NAME]]
+//! [--no-serve] [--edits N]` (defaults: 1000 10000 100000, 3 runs, all of
+//! thematic, hugo, zola, floor; serve measured whenever thematic runs, with 40
+//! edits below 100,000 quotes and 10 at 100,000 and more).
 //! Hugo is `hugo` on PATH (or env HUGO); Zola is env ZOLA or /tmp/zola. A missing
 //! generator is skipped with a message. See docs/performance.md.
 
 #[path = "hugo_zola.rs"]
 mod hugo_zola;
+#[path = "support/serve_edits.rs"]
+mod serve_edits;
 #[path = "synthetic.rs"]
 mod synthetic;
 
@@ -23,6 +29,12 @@ use rayon::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_thematic");
 const SEED: u64 = 42;
+/// Serve edits per size by default: fewer at 100,000 quotes and more, where each
+/// edit also waits for the downloads (data files, search index) of the last.
+const EDITS: usize = 40;
+const EDITS_AT_100K: usize = 10;
+/// Issue 9's limit for one HTML page.
+const PAGE_LIMIT: u64 = 1_000_000;
 
 /// What one build measured.
 #[derive(Clone, Default)]
@@ -36,9 +48,22 @@ struct Run {
 
 #[derive(Clone, Copy, Default)]
 struct Output {
+    /// Files named `index.html`, redirects excluded.
     pages: u64,
+    /// Redirect stubs named `index.html` (Hugo's and Zola's `page/1/`, which
+    /// send the reader to the term page).
+    redirects: u64,
     files: u64,
     bytes: u64,
+    /// The largest `.html` file, in bytes.
+    largest_page: u64,
+    /// `.html` files over [`PAGE_LIMIT`].
+    over_limit: u64,
+}
+
+/// A small HTML file that only redirects elsewhere.
+fn is_redirect(path: &Path, len: u64) -> bool {
+    len < 2048 && fs::read_to_string(path).is_ok_and(|t| t.contains("http-equiv=\"refresh\""))
 }
 
 fn output_stats(dir: &Path) -> Output {
@@ -48,10 +73,19 @@ fn output_stats(dir: &Path) -> Output {
         .filter_map(Result::ok)
     {
         if e.file_type().is_file() {
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
             o.files += 1;
-            o.bytes += e.metadata().map(|m| m.len()).unwrap_or(0);
+            o.bytes += len;
+            if e.path().extension().is_some_and(|x| x == "html") {
+                o.largest_page = o.largest_page.max(len);
+                o.over_limit += u64::from(len > PAGE_LIMIT);
+            }
             if e.file_name() == "index.html" {
-                o.pages += 1;
+                if is_redirect(e.path(), len) {
+                    o.redirects += 1;
+                } else {
+                    o.pages += 1;
+                }
             }
         }
     }
@@ -214,6 +248,14 @@ fn fmt_bytes(b: u64) -> String {
     }
 }
 
+fn fmt_ms(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        fmt_secs(ms / 1000.0)
+    }
+}
+
 fn fmt_kib(k: u64) -> String {
     if k >= 1024 * 1024 {
         format!("{:.2} GiB", k as f64 / 1024.0 / 1024.0)
@@ -253,10 +295,21 @@ fn main() {
     let mut sizes: Vec<usize> = Vec::new();
     let mut runs = 3usize;
     let mut only: Option<Vec<String>> = None;
+    let mut serve = true;
+    let mut edits: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--runs" => runs = args.next().and_then(|r| r.parse().ok()).expect("--runs N"),
+            "--no-serve" => serve = false,
+            "--edits" => {
+                edits = Some(
+                    args.next()
+                        .and_then(|r| r.parse().ok())
+                        .filter(|&e| e > 0)
+                        .expect("--edits N (at least 1)"),
+                )
+            }
             "--only" => {
                 only = Some(
                     args.next()
@@ -347,9 +400,16 @@ fn main() {
         }
     );
 
+    let serve = serve && generators.iter().any(|g| g.name == "thematic");
+    let edits_for = |n: usize| edits.unwrap_or(if n >= 100_000 { EDITS_AT_100K } else { EDITS });
+
     let mut table = vec![
-        "| quotes | generator | wall time, median (min-max) | CPU user+sys, median | peak RSS, max | pages | files | output | thematic's speed-up |".to_string(),
-        "|---|---|---|---|---|---|---|---|---|".to_string(),
+        "| quotes | generator | wall time, median (min-max) | CPU user+sys, median | peak RSS, max | pages | files | output | largest page (over 1 MB) | thematic's speed-up |".to_string(),
+        "|---|---|---|---|---|---|---|---|---|---|".to_string(),
+    ];
+    let mut serve_table = vec![
+        "| quotes | edits | save one quote -> page served, median (min-max) | p90 | serve start (first build, in memory) | issue 9's target (median) |".to_string(),
+        "|---|---|---|---|---|---|".to_string(),
     ];
     for &n in &sizes {
         let base = root.join(format!("target/bench-studies/compare-{n}"));
@@ -442,8 +502,17 @@ fn main() {
                 _ => "-".to_string(),
             };
             let o = outputs[i];
+            let pages = if o.redirects > 0 {
+                format!(
+                    "{} (+{} redirects)",
+                    group_digits(o.pages),
+                    group_digits(o.redirects)
+                )
+            } else {
+                group_digits(o.pages)
+            };
             table.push(format!(
-                "| {} | {} | {} ({}-{}) | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} ({}-{}) | {} | {} | {} | {} | {} | {} ({}) | {} |",
                 group_digits(n as u64),
                 g.label,
                 fmt_secs(m),
@@ -455,9 +524,11 @@ fn main() {
                     fmt_secs(median(&cpus))
                 },
                 rss.map(fmt_kib).unwrap_or_else(|| "-".into()),
-                group_digits(o.pages),
+                pages,
                 group_digits(o.files),
                 fmt_bytes(o.bytes),
+                fmt_bytes(o.largest_page),
+                group_digits(o.over_limit),
                 speedup
             ));
         }
@@ -469,7 +540,7 @@ fn main() {
             let min = walls.iter().cloned().fold(f64::INFINITY, f64::min);
             let max = walls.iter().cloned().fold(0.0, f64::max);
             table.push(format!(
-                "| {} | floor (read, render Markdown, write) | {} ({}-{}) | - | - | {} | {} | {} | thematic takes {:.1}x the floor |",
+                "| {} | floor (read, render Markdown, write) | {} ({}-{}) | - | - | {} | {} | {} | - | thematic takes {:.1}x the floor |",
                 group_digits(n as u64),
                 fmt_secs(m),
                 fmt_secs(min),
@@ -480,11 +551,62 @@ fn main() {
                 t / m
             ));
         }
+
+        // Serve, thematic only, after the builds (it edits the study's quote
+        // files, and puts them back when it is done).
+        if serve {
+            let e = edits_for(n);
+            eprintln!("  serve: {e} one-quote edits");
+            let times = serve_edits::measure(BIN, &study, n, e);
+            eprintln!(
+                "  serve: start {}, edits median {}",
+                fmt_ms(times.start_ms),
+                fmt_ms(times.median())
+            );
+            let target = match n {
+                10_000 => "under 100 ms",
+                100_000 => "under 300 ms",
+                _ => "-",
+            };
+            serve_table.push(format!(
+                "| {} | {} | {} ({}-{}) | {} | {} | {target} |",
+                group_digits(n as u64),
+                times.edits_ms.len(),
+                fmt_ms(times.median()),
+                fmt_ms(times.min()),
+                fmt_ms(times.max()),
+                fmt_ms(times.p90()),
+                fmt_ms(times.start_ms),
+            ));
+        }
     }
     let _ = fs::remove_dir_all(&out_base);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout).unwrap();
     for l in table {
         writeln!(stdout, "{l}").unwrap();
+    }
+    writeln!(
+        stdout,
+        "\npages: files named index.html, not counting redirect stubs (Hugo's and Zola's page/1/, which send the reader to the term page); largest page: the largest .html file, and how many are over 1 MB (1,000,000 bytes, issue 9's limit). Hugo and Zola paginate their term pages at {} quotes.",
+        hugo_zola::PAGE_SIZE
+    )
+    .unwrap();
+    if serve {
+        writeln!(stdout).unwrap();
+        for l in serve_table {
+            writeln!(stdout, "{l}").unwrap();
+        }
+        let counts = match edits {
+            Some(e) => format!("{e} edits per size (--edits)"),
+            None => format!(
+                "{EDITS} edits per size below 100,000 quotes, {EDITS_AT_100K} at 100,000 and more (each edit waits for the last one's data files and search index; --edits N to change)"
+            ),
+        };
+        writeln!(
+            stdout,
+            "\nserve (thematic only; --no-serve to skip): `thematic serve` on the same study, one quote file saved at a time, timed until the quote's page (its url in data/quotes.json) is served with the new text; {counts}."
+        )
+        .unwrap();
     }
 }

@@ -3,8 +3,9 @@
 //! content) carrying taxonomies for themes (rolled up to parents: a quote tagged
 //! t3-s1 is also in t3), sites, groups and theme-by-site pairs (t3-s1@site-2 and
 //! t3@site-2); each term page lists the full text of its quotes, as thematic's
-//! theme, site, group and theme-by-site pages do. The 20 findings are pages too.
-//! Templates are minimal and the same in both generators.
+//! theme, site, group and theme-by-site pages do, paginated at [`PAGE_SIZE`]
+//! quotes a page (`page/2/`, ...) as thematic paginates its lists. The 20
+//! findings are pages too. Templates are minimal and the same in both generators.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -139,11 +140,17 @@ fn write(path: &Path, text: &str) {
 
 const TAXONOMY_NAMES: [&str; 4] = ["themes", "sites", "groups", "themesites"];
 
+/// Quotes per term page in the Hugo and Zola sites (Hugo's `paginate`, Zola's
+/// taxonomy `paginate_by`). It must equal thematic's default `page_size` (the
+/// synthetic study sets none), so that all three publish the same lists in
+/// pages of the same length.
+pub const PAGE_SIZE: usize = 100;
+
 /// Writes the equivalent Hugo site into `dir` (which is replaced).
 pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &str) {
     let _ = fs::remove_dir_all(dir);
     let mut config = format!(
-        "baseURL = \"http://localhost/\"\ntitle = {title:?}\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\", \"404\"]\n\n[taxonomies]\n"
+        "baseURL = \"http://localhost/\"\ntitle = {title:?}\npaginate = {PAGE_SIZE}\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\", \"404\"]\n\n[taxonomies]\n"
     );
     for t in TAXONOMY_NAMES {
         let _ = writeln!(config, "{} = \"{t}\"", &t[..t.len() - 1]);
@@ -168,7 +175,7 @@ pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
     );
     write(
         &l.join("term.html"),
-        "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n{{ range .Pages }}<article><h2><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></h2>\n{{ .Content }}</article>\n{{ end }}{{ end }}\n",
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n{{ range .Paginator.Pages }}<article><h2><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></h2>\n{{ .Content }}</article>\n{{ end }}{{ if gt .Paginator.TotalPages 1 }}<nav>{{ range .Paginator.Pagers }}<a href=\"{{ .URL }}\">{{ .PageNumber }}</a> {{ end }}</nav>{{ end }}{{ end }}\n",
     );
     let c = dir.join("content");
     write(
@@ -200,7 +207,7 @@ pub fn write_zola(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
         "base_url = \"http://localhost/\"\ntitle = {title:?}\ncompile_sass = false\nbuild_search_index = false\ngenerate_feeds = false\ntaxonomies = [\n"
     );
     for t in TAXONOMY_NAMES {
-        let _ = writeln!(config, "  {{ name = \"{t}\" }},");
+        let _ = writeln!(config, "  {{ name = \"{t}\", paginate_by = {PAGE_SIZE} }},");
     }
     config.push_str("]\n");
     write(&dir.join("config.toml"), &config);
@@ -225,7 +232,7 @@ pub fn write_zola(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
     );
     write(
         &t.join("taxonomy_single.html"),
-        "{% extends \"base.html\" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1>\n{% for page in term.pages %}<article><h2><a href=\"{{ page.permalink | safe }}\">{{ page.title }}</a></h2>\n{{ page.content | safe }}</article>\n{% endfor %}{% endblock %}\n",
+        "{% extends \"base.html\" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1>\n{% for page in paginator.pages %}<article><h2><a href=\"{{ page.permalink | safe }}\">{{ page.title }}</a></h2>\n{{ page.content | safe }}</article>\n{% endfor %}{% if paginator.number_pagers > 1 %}<nav>{% for i in range(start=1, end=paginator.number_pagers + 1) %}<a href=\"{% if i == 1 %}{{ paginator.first | safe }}{% else %}{{ paginator.base_url | safe }}{{ i }}/{% endif %}\">{{ i }}</a> {% endfor %}</nav>{% endif %}{% endblock %}\n",
     );
     let c = dir.join("content");
     write(
