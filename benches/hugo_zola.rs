@@ -3,9 +3,10 @@
 //! content) carrying taxonomies for themes (rolled up to parents: a quote tagged
 //! t3-s1 is also in t3), sites, groups and theme-by-site pairs (t3-s1@site-2 and
 //! t3@site-2); each term page lists the full text of its quotes, as thematic's
-//! theme, site, group and theme-by-site pages do, paginated at [`PAGE_SIZE`]
-//! quotes a page (`page/2/`, ...) as thematic paginates its lists. The 20
-//! findings are pages too. Templates are minimal and the same in both generators.
+//! theme, site, group and theme-by-site pages do: whole, as issue 9 defines the
+//! equivalent site, or (`--paginate`) in pages of [`PAGE_SIZE`] quotes
+//! (`page/2/`, ...) as thematic paginates its lists. The 20 findings are pages
+//! too. Templates are minimal and the same in both generators.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -146,11 +147,17 @@ const TAXONOMY_NAMES: [&str; 4] = ["themes", "sites", "groups", "themesites"];
 /// pages of the same length.
 pub const PAGE_SIZE: usize = 100;
 
-/// Writes the equivalent Hugo site into `dir` (which is replaced).
-pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &str) {
+/// Writes the equivalent Hugo site into `dir` (which is replaced); term pages
+/// paginated when `paginate`.
+pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &str, paginate: bool) {
     let _ = fs::remove_dir_all(dir);
+    let paginate_line = if paginate {
+        format!("paginate = {PAGE_SIZE}\n")
+    } else {
+        String::new()
+    };
     let mut config = format!(
-        "baseURL = \"http://localhost/\"\ntitle = {title:?}\npaginate = {PAGE_SIZE}\ndisableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\", \"404\"]\n\n[taxonomies]\n"
+        "baseURL = \"http://localhost/\"\ntitle = {title:?}\n{paginate_line}disableKinds = [\"RSS\", \"sitemap\", \"robotsTXT\", \"404\"]\n\n[taxonomies]\n"
     );
     for t in TAXONOMY_NAMES {
         let _ = writeln!(config, "{} = \"{t}\"", &t[..t.len() - 1]);
@@ -173,10 +180,12 @@ pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
         &l.join("terms.html"),
         "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n<ul>{{ range .Pages }}<li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a> {{ len .Pages }}</li>{{ end }}</ul>{{ end }}\n",
     );
-    write(
-        &l.join("term.html"),
-        "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n{{ range .Paginator.Pages }}<article><h2><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></h2>\n{{ .Content }}</article>\n{{ end }}{{ if gt .Paginator.TotalPages 1 }}<nav>{{ range .Paginator.Pagers }}<a href=\"{{ .URL }}\">{{ .PageNumber }}</a> {{ end }}</nav>{{ end }}{{ end }}\n",
-    );
+    let term = if paginate {
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n{{ range .Paginator.Pages }}<article><h2><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></h2>\n{{ .Content }}</article>\n{{ end }}{{ if gt .Paginator.TotalPages 1 }}<nav>{{ range .Paginator.Pagers }}<a href=\"{{ .URL }}\">{{ .PageNumber }}</a> {{ end }}</nav>{{ end }}{{ end }}\n"
+    } else {
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>\n{{ range .Pages }}<article><h2><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></h2>\n{{ .Content }}</article>\n{{ end }}{{ end }}\n"
+    };
+    write(&l.join("term.html"), term);
     let c = dir.join("content");
     write(
         &c.join("_index.md"),
@@ -200,14 +209,19 @@ pub fn write_hugo(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
     }
 }
 
-/// Writes the equivalent Zola site into `dir` (which is replaced).
-pub fn write_zola(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &str) {
+/// Writes the equivalent Zola site into `dir` (which is replaced); term pages
+/// paginated when `paginate`.
+pub fn write_zola(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &str, paginate: bool) {
     let _ = fs::remove_dir_all(dir);
     let mut config = format!(
         "base_url = \"http://localhost/\"\ntitle = {title:?}\ncompile_sass = false\nbuild_search_index = false\ngenerate_feeds = false\ntaxonomies = [\n"
     );
     for t in TAXONOMY_NAMES {
-        let _ = writeln!(config, "  {{ name = \"{t}\", paginate_by = {PAGE_SIZE} }},");
+        if paginate {
+            let _ = writeln!(config, "  {{ name = \"{t}\", paginate_by = {PAGE_SIZE} }},");
+        } else {
+            let _ = writeln!(config, "  {{ name = \"{t}\" }},");
+        }
     }
     config.push_str("]\n");
     write(&dir.join("config.toml"), &config);
@@ -230,10 +244,12 @@ pub fn write_zola(dir: &Path, quotes: &[Quote], findings: &[Finding], title: &st
         &t.join("taxonomy_list.html"),
         "{% extends \"base.html\" %}{% block title %}{{ taxonomy.name }}{% endblock %}{% block main %}<h1>{{ taxonomy.name }}</h1>\n<ul>{% for term in terms %}<li><a href=\"{{ term.permalink | safe }}\">{{ term.name }}</a> {{ term.pages | length }}</li>{% endfor %}</ul>{% endblock %}\n",
     );
-    write(
-        &t.join("taxonomy_single.html"),
-        "{% extends \"base.html\" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1>\n{% for page in paginator.pages %}<article><h2><a href=\"{{ page.permalink | safe }}\">{{ page.title }}</a></h2>\n{{ page.content | safe }}</article>\n{% endfor %}{% if paginator.number_pagers > 1 %}<nav>{% for i in range(start=1, end=paginator.number_pagers + 1) %}<a href=\"{% if i == 1 %}{{ paginator.first | safe }}{% else %}{{ paginator.base_url | safe }}{{ i }}/{% endif %}\">{{ i }}</a> {% endfor %}</nav>{% endif %}{% endblock %}\n",
-    );
+    let term = if paginate {
+        "{% extends \"base.html\" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1>\n{% for page in paginator.pages %}<article><h2><a href=\"{{ page.permalink | safe }}\">{{ page.title }}</a></h2>\n{{ page.content | safe }}</article>\n{% endfor %}{% if paginator.number_pagers > 1 %}<nav>{% for i in range(start=1, end=paginator.number_pagers + 1) %}<a href=\"{% if i == 1 %}{{ paginator.first | safe }}{% else %}{{ paginator.base_url | safe }}{{ i }}/{% endif %}\">{{ i }}</a> {% endfor %}</nav>{% endif %}{% endblock %}\n"
+    } else {
+        "{% extends \"base.html\" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1>\n{% for page in term.pages %}<article><h2><a href=\"{{ page.permalink | safe }}\">{{ page.title }}</a></h2>\n{{ page.content | safe }}</article>\n{% endfor %}{% endblock %}\n"
+    };
+    write(&t.join("taxonomy_single.html"), term);
     let c = dir.join("content");
     write(
         &c.join("_index.md"),
