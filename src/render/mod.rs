@@ -130,6 +130,70 @@ pub struct Renderer {
     root_prints_only: Option<bool>,
     /// For each page path: the fingerprint of its inputs, and its bytes.
     pages: HashMap<String, (u64, Arc<Vec<u8>>)>,
+    /// What the last run derived from the study's shape, reused while the shape
+    /// is unchanged (in `serve`, an edit of a quote's words leaves it so).
+    prepared: Option<Prepared>,
+}
+
+/// Everything that depends on the study's shape, not on the words of its quotes:
+/// the lists, where each quote lives, and every page's skeleton.
+struct Prepared {
+    /// [`shape_hash`] of the study it was made from.
+    shape: u64,
+    homes: Arc<Vec<String>>,
+    any_paged: bool,
+    /// The list scripts, each with a hash of its bytes.
+    list_scripts: Arc<Vec<(u64, OutputFile)>>,
+    /// The skeletons, when they rendered without errors, and the hash of the
+    /// rendered Markdown they were made with.
+    skeletons: Option<(u64, Arc<Vec<Skeleton>>)>,
+}
+
+/// A page's skeleton: its HTML with quote markers, a hash of it, and the quotes
+/// it lists, in order.
+struct Skeleton {
+    path: String,
+    html: String,
+    hash: u64,
+    quotes: Vec<u32>,
+}
+
+impl Skeleton {
+    fn new(path: String, html: String) -> Self {
+        let mut quotes = Vec::new();
+        for_each_piece(&html, |_| {}, |q| quotes.push(q as u32));
+        Skeleton {
+            hash: hash_of(&html),
+            path,
+            html,
+            quotes,
+        }
+    }
+
+    /// What the page's bytes depend on: its skeleton, its depth (the quotes'
+    /// links) and the content of every quote it shows.
+    fn fingerprint(&self, depth: usize, quote_hashes: &[u64]) -> u64 {
+        let mut h = DefaultHasher::new();
+        (self.hash, depth).hash(&mut h);
+        for &q in &self.quotes {
+            quote_hashes.get(q as usize).hash(&mut h);
+        }
+        h.finish()
+    }
+}
+
+/// Everything a page's skeleton is made from except the rendered Markdown and
+/// the quotes' words: the template globals (metadata, every theme, site, group
+/// and finding with its counts), and every quote's id, participant, site, group,
+/// themes and draft flag (which lists hold it, in what order, and its counts).
+fn shape_hash(study: &Study, globals: u64) -> u64 {
+    let mut h = DefaultHasher::new();
+    globals.hash(&mut h);
+    study.home.as_ref().map(|home| &home.title).hash(&mut h);
+    for q in &study.quotes {
+        (&q.id, &q.participant, q.site, q.group, &q.themes, q.draft).hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The marker for a run of quotes in a page skeleton: `<`, NUL, the quote
@@ -236,9 +300,32 @@ impl Renderer {
 
         // Every quote list, laid out once; a quote's link goes to its page in its
         // first theme's list.
+        let shape = shape_hash(study, globals);
         let subtree_end = paginate::subtree_ends(study);
-        let lists = paginate::Lists::new(study, &subtree_end);
-        let homes = paginate::quote_homes(study, &subtree_end, lists.size);
+        let mut lists = None;
+        let prepared = match self.prepared.take().filter(|p| p.shape == shape) {
+            Some(p) => p,
+            None => {
+                let l = paginate::Lists::new(study, &subtree_end);
+                let prepared = Prepared {
+                    shape,
+                    homes: Arc::new(paginate::quote_homes(study, &subtree_end, l.size)),
+                    any_paged: l.any_paged(),
+                    list_scripts: Arc::new(
+                        paginate::list_scripts(study, &l)
+                            .into_iter()
+                            .map(|(path, js)| {
+                                (hash_of(&js), OutputFile::new(path, js.into_bytes()))
+                            })
+                            .collect(),
+                    ),
+                    skeletons: None,
+                };
+                lists = Some(l);
+                prepared
+            }
+        };
+        let homes = prepared.homes.clone();
         crate::pipeline::timing("render: lists", t);
         let t = std::time::Instant::now();
 
@@ -255,7 +342,7 @@ impl Renderer {
         // (`themes/T/S/page/N/`).
         let depths: &[usize] = if self.root_prints_only == Some(true) {
             &[0]
-        } else if lists.any_paged() {
+        } else if prepared.any_paged {
             &[1, 2, 3, 4, 5]
         } else {
             &[1, 2, 3]
@@ -359,30 +446,54 @@ impl Renderer {
             .collect();
         fragments.sort();
 
-        let parts = Parts {
-            study,
-            theme,
-            markdown,
-            lists,
-            theme_views,
-            site_views,
+        let markdown_hash = {
+            let mut h = DefaultHasher::new();
+            let mut keys: Vec<_> = markdown.keys().collect();
+            keys.sort();
+            for k in keys {
+                (k, &markdown[k].html, markdown[k].has_code).hash(&mut h);
+            }
+            h.finish()
         };
         crate::pipeline::timing("render: markdown", t);
         let t = std::time::Instant::now();
-        let jobs = pages::all_pages(study, &parts.lists);
-        if let Some(sink) = sink {
-            sink.expect(jobs.len());
-        }
-        let skeletons: Vec<Result<(String, String), Diagnostic>> = jobs
-            .par_iter()
-            .map(|p| pages::render_page(&parts, p))
-            .collect();
-        let mut ok = Vec::with_capacity(skeletons.len());
-        for r in skeletons {
-            match r {
-                Ok(s) => ok.push(s),
-                Err(d) => diagnostics.push(d),
+        let mut prepared = prepared;
+        let skeletons: Arc<Vec<Skeleton>> = match &prepared.skeletons {
+            Some((md, skeletons)) if *md == markdown_hash => skeletons.clone(),
+            _ => {
+                let lists = lists.unwrap_or_else(|| paginate::Lists::new(study, &subtree_end));
+                let parts = Parts {
+                    study,
+                    theme,
+                    markdown,
+                    lists,
+                    theme_views,
+                    site_views,
+                };
+                let jobs = pages::all_pages(study, &parts.lists);
+                let rendered: Vec<Result<Skeleton, Diagnostic>> = jobs
+                    .par_iter()
+                    .map(|p| {
+                        pages::render_page(&parts, p).map(|(path, html)| Skeleton::new(path, html))
+                    })
+                    .collect();
+                let before = diagnostics.len();
+                let mut ok = Vec::with_capacity(rendered.len());
+                for r in rendered {
+                    match r {
+                        Ok(s) => ok.push(s),
+                        Err(d) => diagnostics.push(d),
+                    }
+                }
+                let ok = Arc::new(ok);
+                // Skeletons with errors are made again next time, to report them again.
+                prepared.skeletons =
+                    (diagnostics.len() == before).then(|| (markdown_hash, ok.clone()));
+                ok
             }
+        };
+        if let Some(sink) = sink {
+            sink.expect(skeletons.len());
         }
         crate::pipeline::timing("render: skeletons", t);
         let t = std::time::Instant::now();
@@ -393,15 +504,16 @@ impl Renderer {
         let targets: std::collections::HashSet<&str> =
             fragments.iter().map(|(page, _, _)| page.as_str()).collect();
         let sink_errors = std::sync::Mutex::new(Vec::new());
-        let assembled: Vec<(String, u64, Arc<Vec<u8>>, bool)> = ok
-            .into_par_iter()
-            .map(|(path, skeleton)| {
+        let assembled: Vec<(String, u64, Arc<Vec<u8>>, bool)> = skeletons
+            .par_iter()
+            .map(|skeleton| {
+                let path = skeleton.path.clone();
                 let depth = path.matches('/').count();
-                let fingerprint = fingerprint(&skeleton, depth, &quote_hashes);
+                let fingerprint = skeleton.fingerprint(depth, &quote_hashes);
                 let (bytes, is_new) = match previous.get(&path) {
                     Some((fp, bytes)) if *fp == fingerprint => (bytes.clone(), false),
                     _ => {
-                        let html = splice(&skeleton, depth, &quote_hashes, quote_html);
+                        let html = splice(&skeleton.html, depth, &quote_hashes, quote_html);
                         (Arc::new(html.into_bytes()), true)
                     }
                 };
@@ -425,8 +537,9 @@ impl Renderer {
             .collect();
         diagnostics.extend(sink_errors.into_inner().unwrap_or_default());
         crate::pipeline::timing("render: splice", t);
-        let list_scripts = paginate::list_scripts(study, &parts.lists);
-        drop(parts);
+        let list_scripts = prepared.list_scripts.clone();
+        drop(skeletons);
+        self.prepared = Some(prepared);
 
         let mut files = Vec::with_capacity(assembled.len() + 4);
         let mut changed = Vec::new();
@@ -455,11 +568,6 @@ impl Renderer {
                 highlight::stylesheet().into_bytes(),
             ));
         }
-        extra.extend(
-            list_scripts
-                .into_iter()
-                .map(|(path, js)| OutputFile::new(path, js.into_bytes())),
-        );
         extra.push(OutputFile::new(
             "CITATION.cff",
             cite::citation_cff(&study.meta).into_bytes(),
@@ -474,8 +582,10 @@ impl Renderer {
                 sitemap(base, &page_paths).into_bytes(),
             ));
         }
-        for f in extra {
-            let fp = hash_of(&*f.bytes);
+        let extra = extra.into_iter().map(|f| (hash_of(&*f.bytes), f));
+        // The list scripts were hashed when made, and are shared with the next run.
+        let scripts = list_scripts.iter().cloned();
+        for (fp, f) in extra.chain(scripts) {
             if self.pages.get(&f.path).map(|(p, _)| *p) != Some(fp) {
                 changed.push(f.path.clone());
             }
@@ -555,19 +665,6 @@ fn for_each_piece<'a>(
         rest = &after[(end + 1).min(after.len())..];
     }
     text(rest);
-}
-
-/// What a page's bytes depend on: its skeleton, and the content of every quote it shows.
-fn fingerprint(skeleton: &str, depth: usize, quote_hashes: &[u64]) -> u64 {
-    let mut h = DefaultHasher::new();
-    depth.hash(&mut h);
-    let mut hasher = std::cell::RefCell::new(h);
-    for_each_piece(
-        skeleton,
-        |t| t.hash(&mut *hasher.borrow_mut()),
-        |q| quote_hashes.get(q).hash(&mut *hasher.borrow_mut()),
-    );
-    hasher.get_mut().finish()
 }
 
 /// What quote HTML rendered once for every depth has for `root`. U+0001 cannot
