@@ -50,8 +50,15 @@ pub(crate) fn quote_filter(
         let quote = &study.quotes[q];
         site_seen[quote.site] = true;
         group_seen[quote.group] = true;
-        for t in study.themes_with_ancestors(&quote.themes) {
+        for &t in &quote.themes {
             theme_seen[t] = true;
+        }
+    }
+    // A theme's quotes are its subthemes' too: children come after their parent
+    // in tree order, so one backward pass carries every mark up to the root.
+    for t in (0..study.themes.len()).rev() {
+        if let (true, Some(p)) = (theme_seen[t], study.themes[t].parent) {
+            theme_seen[p] = true;
         }
     }
     let option = |c: &crate::model::Common, depth: usize| FilterOption {

@@ -513,7 +513,7 @@ impl Renderer {
                 let (bytes, is_new) = match previous.get(&path) {
                     Some((fp, bytes)) if *fp == fingerprint => (bytes.clone(), false),
                     _ => {
-                        let html = splice(&skeleton.html, depth, &quote_hashes, quote_html);
+                        let html = splice(skeleton, depth, &quote_hashes, quote_html);
                         (Arc::new(html.into_bytes()), true)
                     }
                 };
@@ -689,15 +689,24 @@ fn root_prints_only(theme: &SiteTheme, study: &Study, home: &str) -> bool {
 
 /// The skeleton with each marker replaced by the quote's HTML for this depth.
 fn splice(
-    skeleton: &str,
+    skeleton: &Skeleton,
     depth: usize,
     quote_hashes: &[u64],
     cache: &HashMap<(u64, usize), Arc<str>>,
 ) -> String {
     let prefix = "../".repeat(depth);
-    let out = std::cell::RefCell::new(String::with_capacity(skeleton.len() * 4));
+    // Room for the whole page at once: pages run to hundreds of kilobytes, and
+    // growing a string by doubling copies it several times over.
+    let quotes_len: usize = skeleton
+        .quotes
+        .iter()
+        .filter_map(|&q| quote_hashes.get(q as usize))
+        .filter_map(|h| cache.get(&(*h, depth)).or_else(|| cache.get(&(*h, 0))))
+        .map(|html| html.len() + 8 * prefix.len())
+        .sum();
+    let out = std::cell::RefCell::new(String::with_capacity(skeleton.html.len() + quotes_len));
     for_each_piece(
-        skeleton,
+        &skeleton.html,
         |t| out.borrow_mut().push_str(t),
         |q| {
             let Some(h) = quote_hashes.get(q) else {
