@@ -118,3 +118,13 @@ fn example_study_is_valid_html() {
 fn riverside_fixture_is_valid_html() {
     assert_valid(&TestStudy::fixture("riverside"), "riverside fixture");
 }
+
+#[test]
+fn pages_of_long_lists_are_valid_html() {
+    // Two quotes a page: every list of more has pages, page links and headings
+    // that continue from an earlier page.
+    let study = TestStudy::fixture("riverside");
+    let yaml = study.read("content/study.yaml");
+    study.write("content/study.yaml", format!("{yaml}page_size: 2\n"));
+    assert_valid(&study, "riverside fixture in pages of 2 quotes");
+}
