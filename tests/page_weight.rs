@@ -2,13 +2,18 @@
 //! connection: the home page is under 100 KB of HTML, no page needs more than 30 KB of
 //! CSS and JavaScript together once gzipped (as a web server sends them), and no page
 //! asks for anything from another host (which would be slow, could track readers, and
-//! breaks the site offline).
+//! breaks the site offline). And no page of a study of thousands of quotes is
+//! over 1 MB: long lists come in pages.
 //!
 //! No browser: the built files are read and their `<link>`, `<script>`, `<img>` tags
 //! scanned, so every page of the site is covered in well under a second. The browser
 //! suite (`tests/reader.rs`) checks the requests a real page makes.
 
 mod common;
+// The benchmarks' synthetic study; the test uses only `write_study`.
+#[allow(dead_code)]
+#[path = "../benches/synthetic.rs"]
+mod synthetic;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -92,6 +97,57 @@ fn home_page_is_under_100_kb() {
         size < HOME_LIMIT,
         "index.html is {size} bytes of HTML; the limit is {HOME_LIMIT}"
     );
+}
+
+/// No HTML page may pass 1 MB, whatever the size of the study (issue 9).
+const PAGE_LIMIT: usize = 1_000 * KB;
+
+#[test]
+fn no_page_is_over_1_mb_in_a_large_study() {
+    // 3,000 quotes of 40 to 120 words: without pages, the list of all quotes
+    // alone would be over 3 MB, and each group's over 1 MB.
+    let study = TestStudy::empty();
+    synthetic::write_study(study.dir(), 3_000, 7);
+    let out = study.root().join("site");
+    study.build_into(&out, &[]).assert_ok_quiet();
+    let mut pages = 0;
+    let mut largest = (0, String::new());
+    for (path, len) in html_sizes(&out) {
+        pages += 1;
+        if len > largest.0 {
+            largest = (len, path);
+        }
+    }
+    assert!(pages > 300, "only {pages} pages built");
+    assert!(
+        largest.0 <= PAGE_LIMIT,
+        "{} is {} bytes, over the 1 MB limit",
+        largest.1,
+        largest.0
+    );
+    assert!(
+        out.join("quotes/page/30/index.html").is_file(),
+        "3,000 quotes at 100 a page make 30 pages of all quotes"
+    );
+}
+
+/// Every `.html` file under `dir`, with its size: (path relative to `dir`, bytes).
+fn html_sizes(dir: &std::path::Path) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "html") {
+                let len = fs::metadata(&p).unwrap().len() as usize;
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.push((rel, len));
+            }
+        }
+    }
+    out
 }
 
 #[test]
