@@ -877,6 +877,23 @@ fn after_each_edit_the_served_site_equals_a_fresh_build() {
             Box::new(|| study.edit("content/study.yaml", "A test study with", "A study with")),
         ),
         (
+            "split the lists into pages of two quotes",
+            Box::new(|| {
+                let yaml = study.read("content/study.yaml");
+                study.write("content/study.yaml", format!("{yaml}page_size: 2\n"));
+            }),
+        ),
+        (
+            "edit a quote shown on later pages",
+            Box::new(|| {
+                study.edit(
+                    "content/quotes/sao-paulo.yaml",
+                    "are my whole family now.",
+                    "are all my family now.",
+                )
+            }),
+        ),
+        (
             "publish the draft theme",
             Box::new(|| study.edit("content/themes/rumours.md", "draft: true\n", "")),
         ),

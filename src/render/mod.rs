@@ -88,7 +88,7 @@ pub(crate) struct Parts<'a> {
     /// Rendered Markdown by (kind, index); the home page is ("home", 0).
     pub markdown: HashMap<(&'static str, usize), markdown::RenderedMarkdown>,
     /// Every quote list, laid out for its pages.
-    pub lists: paginate::Lists,
+    pub lists: Arc<paginate::Lists>,
     /// The view of every theme and site, made once for all pages.
     pub theme_views: Vec<ThemeView>,
     pub site_views: Vec<SiteView>,
@@ -140,13 +140,17 @@ pub struct Renderer {
 struct Prepared {
     /// [`shape_hash`] of the study it was made from.
     shape: u64,
+    lists: Arc<paginate::Lists>,
     homes: Arc<Vec<String>>,
     any_paged: bool,
     /// The list scripts, each with a hash of its bytes.
     list_scripts: Arc<Vec<(u64, OutputFile)>>,
-    /// The skeletons, when they rendered without errors, and the hash of the
-    /// rendered Markdown they were made with.
-    skeletons: Option<(u64, Arc<Vec<Skeleton>>)>,
+    /// The skeleton of every page of `pages::all_pages`, in its order, when all
+    /// rendered without errors.
+    skeletons: Option<Vec<Arc<Skeleton>>>,
+    /// A hash of each rendered Markdown body the skeletons were made with: a
+    /// page that shows one is rendered again when it changes.
+    markdown: HashMap<(&'static str, usize), u64>,
 }
 
 /// A page's skeleton: its HTML with quote markers, a hash of it, and the quotes
@@ -302,12 +306,11 @@ impl Renderer {
         // first theme's list.
         let shape = shape_hash(study, globals);
         let subtree_end = paginate::subtree_ends(study);
-        let mut lists = None;
         let prepared = match self.prepared.take().filter(|p| p.shape == shape) {
             Some(p) => p,
             None => {
                 let l = paginate::Lists::new(study, &subtree_end);
-                let prepared = Prepared {
+                Prepared {
                     shape,
                     homes: Arc::new(paginate::quote_homes(study, &subtree_end, l.size)),
                     any_paged: l.any_paged(),
@@ -320,9 +323,9 @@ impl Renderer {
                             .collect(),
                     ),
                     skeletons: None,
-                };
-                lists = Some(l);
-                prepared
+                    markdown: HashMap::new(),
+                    lists: Arc::new(l),
+                }
             }
         };
         let homes = prepared.homes.clone();
@@ -446,52 +449,55 @@ impl Renderer {
             .collect();
         fragments.sort();
 
-        let markdown_hash = {
-            let mut h = DefaultHasher::new();
-            let mut keys: Vec<_> = markdown.keys().collect();
-            keys.sort();
-            for k in keys {
-                (k, &markdown[k].html, markdown[k].has_code).hash(&mut h);
-            }
-            h.finish()
-        };
+        let markdown_hashes: HashMap<(&'static str, usize), u64> = markdown
+            .iter()
+            .map(|(k, m)| (*k, hash_of(&(&m.html, m.has_code))))
+            .collect();
         crate::pipeline::timing("render: markdown", t);
         let t = std::time::Instant::now();
         let mut prepared = prepared;
-        let skeletons: Arc<Vec<Skeleton>> = match &prepared.skeletons {
-            Some((md, skeletons)) if *md == markdown_hash => skeletons.clone(),
-            _ => {
-                let lists = lists.unwrap_or_else(|| paginate::Lists::new(study, &subtree_end));
-                let parts = Parts {
-                    study,
-                    theme,
-                    markdown,
-                    lists,
-                    theme_views,
-                    site_views,
-                };
-                let jobs = pages::all_pages(study, &parts.lists);
-                let rendered: Vec<Result<Skeleton, Diagnostic>> = jobs
-                    .par_iter()
-                    .map(|p| {
-                        pages::render_page(&parts, p).map(|(path, html)| Skeleton::new(path, html))
-                    })
-                    .collect();
-                let before = diagnostics.len();
-                let mut ok = Vec::with_capacity(rendered.len());
-                for r in rendered {
-                    match r {
-                        Ok(s) => ok.push(s),
-                        Err(d) => diagnostics.push(d),
-                    }
-                }
-                let ok = Arc::new(ok);
-                // Skeletons with errors are made again next time, to report them again.
-                prepared.skeletons =
-                    (diagnostics.len() == before).then(|| (markdown_hash, ok.clone()));
-                ok
+        // The same shape gives the same pages in the same order: a page is
+        // rendered again only when the Markdown it shows changed.
+        let jobs = pages::all_pages(study, &prepared.lists);
+        let previous = prepared.skeletons.take().filter(|s| s.len() == jobs.len());
+        let stale = |i: usize, page: &pages::Page| -> Option<&Arc<Skeleton>> {
+            let before = previous.as_ref()?.get(i)?;
+            match page.markdown_key() {
+                Some(k) if prepared.markdown.get(&k) != markdown_hashes.get(&k) => None,
+                _ => Some(before),
             }
         };
+        let parts = Parts {
+            study,
+            theme,
+            markdown,
+            lists: prepared.lists.clone(),
+            theme_views,
+            site_views,
+        };
+        let rendered: Vec<Result<Arc<Skeleton>, Diagnostic>> = jobs
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| match stale(i, p) {
+                Some(kept) => Ok(kept.clone()),
+                None => pages::render_page(&parts, p)
+                    .map(|(path, html)| Arc::new(Skeleton::new(path, html))),
+            })
+            .collect();
+        drop(parts);
+        let before = diagnostics.len();
+        let mut skeletons = Vec::with_capacity(rendered.len());
+        for r in rendered {
+            match r {
+                Ok(s) => skeletons.push(s),
+                Err(d) => diagnostics.push(d),
+            }
+        }
+        // Skeletons with errors are made again next time, to report them again.
+        if diagnostics.len() == before {
+            prepared.skeletons = Some(skeletons.clone());
+            prepared.markdown = markdown_hashes;
+        }
         if let Some(sink) = sink {
             sink.expect(skeletons.len());
         }

@@ -30,6 +30,21 @@ pub(crate) enum Page {
     NotFound,
 }
 
+impl Page {
+    /// The Markdown body the page shows, if any (`Parts::markdown`'s key): only
+    /// the first page of a list shows its owner's text.
+    pub fn markdown_key(&self) -> Option<(&'static str, usize)> {
+        match *self {
+            Page::Home => Some(("home", 0)),
+            Page::Theme(t, 0) => Some(("theme", t)),
+            Page::Site(s, 0) => Some(("site", s)),
+            Page::Group(g, 0) => Some(("group", g)),
+            Page::Finding(f) => Some(("finding", f)),
+            _ => None,
+        }
+    }
+}
+
 /// Every page of the study: one per theme at every depth, and one per theme and
 /// site with quotes; as many of each as its quote list has pages.
 pub(crate) fn all_pages(study: &Study, lists: &Lists) -> Vec<Page> {
