@@ -7,7 +7,7 @@
 
 mod validate;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::load::{Author, FileId, Loc, SourceMap};
 pub use validate::{build_study, slugify};

@@ -1,6 +1,6 @@
 //! From records to a validated [`Study`]: ids, references, the theme tree, drafts and indexes.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::*;
 use crate::diagnostics::{Diagnostics, Position, did_you_mean};
@@ -113,7 +113,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
     let (meta, site_theme_loc) = v.meta(study.unwrap_or_default());
 
     // Pages by kind, with ids checked and duplicates reported.
-    let mut by_kind: HashMap<PageKind, Vec<PageRecord>> = HashMap::new();
+    let mut by_kind: HashMap<PageKind, Vec<PageRecord>> = HashMap::default();
     for p in pages {
         by_kind.entry(p.kind).or_default().push(p);
     }
@@ -122,7 +122,7 @@ pub fn build_study(sources: Sources, opts: ModelOptions, diags: &mut Diagnostics
     let group_recs = v.unique_pages(by_kind.remove(&PageKind::Group).unwrap_or_default());
     let finding_recs = v.unique_pages(by_kind.remove(&PageKind::Finding).unwrap_or_default());
 
-    let mut withheld: HashSet<(RefKind, String)> = HashSet::new();
+    let mut withheld: HashSet<(RefKind, String)> = HashSet::default();
     let themes = v.theme_tree(theme_recs, opts, &mut withheld);
     let sites: Vec<Site> = v
         .keep_published(site_recs, opts, RefKind::Site, &mut withheld)
@@ -347,7 +347,7 @@ impl Validator<'_> {
 
     /// Checks id syntax and uniqueness within one kind; keeps the first of duplicates.
     fn unique_pages(&mut self, recs: Vec<PageRecord>) -> Vec<PageRecord> {
-        let mut seen: HashMap<String, Loc> = HashMap::new();
+        let mut seen: HashMap<String, Loc> = HashMap::default();
         let mut out = Vec::with_capacity(recs.len());
         for r in recs {
             let kind = r.kind.name();
@@ -631,10 +631,10 @@ impl Validator<'_> {
         index: &Index,
         withheld: &mut HashSet<(RefKind, String)>,
     ) -> (Vec<Quote>, usize) {
-        let mut seen: HashMap<String, Loc> = HashMap::new();
+        let mut seen: HashMap<String, Loc> = HashMap::default();
         let mut out = Vec::with_capacity(recs.len());
         let mut left_out = 0;
-        let mut participant_keys: HashMap<(usize, String), u32> = HashMap::new();
+        let mut participant_keys: HashMap<(usize, String), u32> = HashMap::default();
         for r in recs {
             let mut ok = self.check_id(&r.id, "quote");
             if let Some(first) = seen.get(&r.id.value) {
@@ -814,7 +814,7 @@ impl Validator<'_> {
                 );
             }
         }
-        let mut allow = HashMap::new();
+        let mut allow = HashMap::default();
         for (quote, checks) in p.allow {
             for c in &checks {
                 if !crate::model::PATTERN_CHECKS.contains(&c.as_str()) {
@@ -867,7 +867,7 @@ impl Validator<'_> {
             .iter()
             .map(|(c, l)| (c.trim().to_lowercase(), *l))
             .collect();
-        let mut matched: HashSet<String> = HashSet::new();
+        let mut matched: HashSet<String> = HashSet::default();
         let mut kept = Vec::with_capacity(quotes.len());
         let mut withheld = 0;
         for q in quotes {
