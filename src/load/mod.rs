@@ -4,15 +4,16 @@
 //! within one file (syntax, field names, field types, required fields) and
 //! leaves everything that needs the whole study (ids, references) to `model`.
 
+mod fast;
 mod frontmatter;
 pub mod source;
 pub mod yaml;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use serde_yaml::Value;
 use walkdir::WalkDir;
@@ -320,13 +321,33 @@ fn is_ignored_name(name: &str) -> bool {
 #[derive(Default)]
 pub struct LoadCache {
     /// A stable id for every path seen.
-    ids: HashMap<String, FileId>,
-    /// For each file: the hash of its text, what it parsed to, and its diagnostics.
-    parsed: HashMap<FileId, (u64, Parsed, Diagnostics)>,
+    ids: FxHashMap<String, FileId>,
+    /// For each file: what it parsed to and its diagnostics.
+    parsed: FxHashMap<FileId, ParsedFile>,
     /// For each file: size and modification time when last read, and its text.
-    texts: HashMap<String, (FileStamp, Arc<str>, u64)>,
+    texts: FxHashMap<String, (FileStamp, Arc<str>)>,
     /// Files to read again whatever their metadata says (a watcher reported them).
     dirty: std::collections::HashSet<PathBuf>,
+    /// How many files the last load parsed; it took the others from the cache.
+    parsed_last: usize,
+}
+
+/// What one file parsed to, and from what: the same role and the same text
+/// parse to the same records. The text is shared with the source map.
+struct ParsedFile {
+    role: FileRole,
+    text: Arc<str>,
+    parsed: Parsed,
+    diags: Diagnostics,
+}
+
+impl ParsedFile {
+    /// True when a file with this role and text parses to what this holds.
+    /// Comparing the text itself (usually the very same `Arc`) costs less than
+    /// hashing every file, and cannot be fooled by a collision.
+    fn is_for(&self, role: FileRole, text: &Arc<str>) -> bool {
+        self.role == role && (Arc::ptr_eq(&self.text, text) || *self.text == **text)
+    }
 }
 
 /// Size and modification time: when both are unchanged, the file is not read again.
@@ -421,30 +442,30 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             let stamp = std::fs::metadata(path)
                 .ok()
                 .and_then(|m| Some((m.len(), m.modified().ok()?)));
-            if let (Some(s), Some((old, text, hash))) = (stamp, texts.get(&rel)) {
+            if let (Some(s), Some((old, text))) = (stamp, texts.get(&rel)) {
                 if s == *old && !dirty.contains(path) {
-                    return (rel, *role, stamp, Ok((text.clone(), *hash)));
+                    return (rel, *role, stamp, Ok(text.clone()));
                 }
             }
-            let text = read_text(path).map(|t| {
-                let hash = text_hash(&t, *role);
-                (Arc::<str>::from(t), hash)
-            });
+            let text = read_text(path).map(Arc::<str>::from);
             (rel, *role, stamp, text)
         })
         .collect();
-    let mut files = Vec::new();
-    let mut texts_now = HashMap::with_capacity(read.len());
+    let mut files = Vec::with_capacity(read.len());
+    let mut texts_now = FxHashMap::with_capacity_and_hasher(read.len(), Default::default());
     for (rel, role, stamp, text) in read {
         match text {
-            Ok((text, hash)) => {
+            Ok(text) => {
                 if let Some(s) = stamp {
-                    texts_now.insert(rel.clone(), (s, text.clone(), hash));
+                    texts_now.insert(rel.clone(), (s, text.clone()));
                 }
                 let next = FileId(cache.ids.len() as u32);
-                let id = *cache.ids.entry(rel.clone()).or_insert(next);
-                sources.map.insert(id, rel, text);
-                files.push((id, role, hash));
+                let id = match cache.ids.get(&rel) {
+                    Some(id) => *id,
+                    None => *cache.ids.entry(rel.clone()).or_insert(next),
+                };
+                sources.map.insert(id, rel, text.clone());
+                files.push((id, role, text));
             }
             Err((pos, e)) => {
                 diags.push(Diagnostic::error(rel, pos, e).with_hint("save the file as UTF-8 text"))
@@ -453,17 +474,19 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
     }
     cache.texts = texts_now;
     // Forget files that are gone.
-    let present: std::collections::HashSet<FileId> = files.iter().map(|f| f.0).collect();
+    let present: FxHashSet<FileId> = files.iter().map(|f| f.0).collect();
     cache.parsed.retain(|id, _| present.contains(id));
 
+    // Parse in parallel. A file parsed afresh is also copied for the cache here,
+    // on the worker, rather than one after another below.
     let map = &sources.map;
     let cached = &cache.parsed;
-    let parsed: Vec<(FileId, u64, Parsed, Diagnostics)> = files
-        .par_iter()
-        .map(|&(id, role, hash)| {
-            if let Some((h, p, d)) = cached.get(&id) {
-                if *h == hash {
-                    return (id, hash, p.clone(), d.clone());
+    let parsed: Vec<(FileId, Parsed, Option<ParsedFile>)> = files
+        .into_par_iter()
+        .map(|(id, role, text)| {
+            if let Some(c) = cached.get(&id) {
+                if c.is_for(role, &text) {
+                    return (id, c.parsed.clone(), None);
                 }
             }
             let mut d = Diagnostics::new();
@@ -480,12 +503,30 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
                     Parsed::Quotes(qs, broken)
                 }
             };
-            (id, hash, p, d)
+            let fresh = ParsedFile {
+                role,
+                text,
+                parsed: p.clone(),
+                diags: d,
+            };
+            (id, p, Some(fresh))
         })
         .collect();
-    for (id, hash, p, d) in parsed {
-        diags.extend(d.iter().cloned());
-        cache.parsed.insert(id, (hash, p.clone(), d));
+    let quotes: usize = parsed
+        .iter()
+        .map(|(_, p, _)| match p {
+            Parsed::Quotes(qs, _) => qs.len(),
+            _ => 0,
+        })
+        .sum();
+    sources.quotes.reserve(quotes);
+    cache.parsed_last = 0;
+    for (id, p, fresh) in parsed {
+        if let Some(fresh) = fresh {
+            cache.parsed.insert(id, fresh);
+            cache.parsed_last += 1;
+        }
+        diags.extend(cache.parsed[&id].diags.iter().cloned());
         match p {
             Parsed::Study(s) => sources.study = s,
             Parsed::Privacy(p) => {
@@ -517,15 +558,6 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
     (sources, diags)
 }
 
-/// The role is part of the hash: a file moved from sites/ to groups/ parses differently.
-fn text_hash(text: &str, role: FileRole) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    text.hash(&mut h);
-    format!("{role:?}").hash(&mut h);
-    h.finish()
-}
-
 #[derive(Clone)]
 enum Parsed {
     Study(Option<StudyRecord>),
@@ -537,7 +569,7 @@ enum Parsed {
 
 /// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
 /// A file's text, or where and why it could not be read.
-type ReadResult = Result<(Arc<str>, u64), (Position, String)>;
+type ReadResult = Result<Arc<str>, (Position, String)>;
 
 fn read_text(path: &Path) -> Result<String, (Position, String)> {
     let bytes = std::fs::read(path)
@@ -819,6 +851,21 @@ fn parse_quotes(
     diags: &mut Diagnostics,
     broken: &mut Vec<String>,
 ) -> Vec<QuoteRecord> {
+    // The shortcut reads the usual files; the general path the others, and
+    // every file with something to report.
+    match fast::quotes(&map.get(file).text, file) {
+        Some(quotes) => quotes,
+        None => parse_quotes_general(map, file, diags, broken),
+    }
+}
+
+/// Quotes of any quotes file, with serde_yaml, reporting every problem.
+fn parse_quotes_general(
+    map: &SourceMap,
+    file: FileId,
+    diags: &mut Diagnostics,
+    broken: &mut Vec<String>,
+) -> Vec<QuoteRecord> {
     let text = &map.get(file).text;
     let Some(value) = yaml::parse(map, file, text, 1, diags) else {
         return Vec::new();
@@ -1006,4 +1053,61 @@ fn parse_quote(
         })
     };
     build().ok_or(id_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_dir(from: &Path, to: &Path) {
+        for entry in WalkDir::new(from) {
+            let entry = entry.unwrap();
+            let target = to.join(entry.path().strip_prefix(from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// Everything a load gives, as text, to compare two loads.
+    fn shown(loaded: &(Sources, Diagnostics)) -> String {
+        format!("{:#?}\n{:#?}", loaded.0, loaded.1.sorted())
+    }
+
+    #[test]
+    fn the_cache_parses_again_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/riverside");
+        copy_dir(&fixture, dir.path());
+        let study = dir.path();
+        let mut cache = LoadCache::default();
+        let first = load_study_cached(study, &mut cache);
+        let files = first.0.map.len();
+        assert!(files > 5 && cache.parsed_last == files);
+        assert_eq!(shown(&first), shown(&load_study(study)));
+
+        let again = load_study_cached(study, &mut cache);
+        assert_eq!(cache.parsed_last, 0);
+        assert_eq!(shown(&again), shown(&first));
+
+        // An edit, then a broken file, then the original text again: each
+        // time only that file is parsed, and the load is what a fresh one gives.
+        let quotes = study.join("content/quotes/lilongwe.yaml");
+        let original = std::fs::read_to_string(&quotes).unwrap();
+        for text in [
+            original.replace("text:", "text: Edited.\n    context:"),
+            format!("{original}  - id: [broken\n"),
+            original.clone(),
+        ] {
+            std::fs::write(&quotes, &text).unwrap();
+            cache.mark_dirty([quotes.clone()]);
+            let loaded = load_study_cached(study, &mut cache);
+            assert_eq!(cache.parsed_last, 1);
+            assert_eq!(shown(&loaded), shown(&load_study(study)));
+        }
+        assert_eq!(shown(&load_study_cached(study, &mut cache)), shown(&first));
+        assert_eq!(cache.parsed_last, 0);
+    }
 }
