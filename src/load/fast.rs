@@ -23,11 +23,9 @@ use super::source::{FileId, Loc, Spanned};
 use super::{Original, QUOTE_FIELDS, QuoteRecord};
 use crate::diagnostics::Position;
 
-/// Quotes of a quotes file, or `None` when the general path must read it.
-pub(super) fn quotes(text: &str, file: FileId) -> Option<Vec<QuoteRecord>> {
-    if !plain_characters(text) {
-        return None;
-    }
+/// The quotes of a quotes file, as a [`Snapshot`] that makes their records,
+/// or `None` when the general path must read the file.
+pub(super) fn quotes(text: &str, file: FileId) -> Option<Snapshot> {
     let mut parser = Parser::new(text)?;
     let (defaults, list) = match parser.document()? {
         Node::Seq(items) => (Vec::new(), items),
@@ -51,113 +49,381 @@ pub(super) fn quotes(text: &str, file: FileId) -> Option<Vec<QuoteRecord>> {
     {
         return None;
     }
-    list.into_iter()
-        .map(|(pos, item)| quote(file, pos, item, &defaults))
-        .collect()
+    let parts = list
+        .into_iter()
+        .map(|(pos, item)| Parts::of(file, pos, item, &defaults))
+        .collect::<Option<Vec<_>>>()?;
+    let mut snapshot = Snapshot::new(parts.len());
+    for p in &parts {
+        let shape = p.shape(&parser.lines, text, &mut snapshot);
+        snapshot.quotes.push(shape);
+    }
+    Some(snapshot)
 }
 
-/// One quote, when every field is present, known and of the right type.
-fn quote(
-    file: FileId,
-    at: Position,
-    item: Node<'_>,
-    defaults: &[Entry<'_>],
-) -> Option<QuoteRecord> {
-    let Node::Map(entries) = item else {
-        return None;
-    };
-    let mut slots: [Option<(Position, Node<'_>)>; QUOTE_FIELDS.len()] = Default::default();
-    for e in entries {
-        slots[field_index(e.key)?] = Some((e.pos, e.value));
-    }
-    for d in defaults {
-        let slot = &mut slots[field_index(d.key)?];
-        if slot.is_none() {
-            *slot = Some((d.pos, d.value.clone()));
+/// A quote as read, before its strings are made: both the record and its
+/// shape in the snapshot are made from it.
+struct Parts<'t> {
+    loc: Loc,
+    id: (Loc, Text<'t>),
+    participant: (Loc, Text<'t>),
+    site: (Loc, Text<'t>),
+    group: (Loc, Text<'t>),
+    themes: (Loc, Vec<Text<'t>>),
+    text: (Loc, Text<'t>),
+    original: Option<(Loc, Text<'t>, Text<'t>)>,
+    context: Option<Text<'t>>,
+    draft: bool,
+    guid: Option<Text<'t>>,
+}
+
+impl<'t> Parts<'t> {
+    /// One quote, when every field is present, known and of the right type.
+    fn of(file: FileId, at: Position, item: Node<'t>, defaults: &[Entry<'t>]) -> Option<Self> {
+        let Node::Map(entries) = item else {
+            return None;
+        };
+        let mut slots: [Option<(Position, Node<'t>)>; QUOTE_FIELDS.len()] = Default::default();
+        for e in entries {
+            slots[field_index(e.key)?] = Some((e.pos, e.value));
         }
-    }
-    let [
-        id,
-        participant,
-        site,
-        group,
-        themes,
-        text,
-        original,
-        context,
-        draft,
-        guid,
-    ] = slots;
-    let loc = |pos| Loc { file, pos };
-    let spanned_text = |slot: Option<(Position, Node<'_>)>| -> Option<Spanned<String>> {
-        let (pos, node) = slot?;
-        Some(Spanned {
-            value: node.into_text()?,
-            loc: loc(pos),
-        })
-    };
-    // An optional text field: absent is fine, anything but text is not.
-    let optional_text = |slot: Option<(Position, Node<'_>)>| -> Option<Option<String>> {
-        match slot {
-            None => Some(None),
-            Some((_, node)) => node.into_text().map(Some),
-        }
-    };
-    let (themes_pos, themes) = themes?;
-    let themes = match themes {
-        Node::Str(s) => vec![s.into_owned()],
-        Node::Seq(items) => items
-            .into_iter()
-            .map(|(_, n)| n.into_text())
-            .collect::<Option<Vec<_>>>()?,
-        _ => return None,
-    };
-    let (text_pos, text) = text?;
-    let original = match original {
-        None => None,
-        Some((pos, Node::Map(entries))) => {
-            let mut lang = None;
-            let mut text = None;
-            for e in entries {
-                let slot = match e.key {
-                    "lang" => &mut lang,
-                    "text" => &mut text,
-                    _ => return None,
-                };
-                *slot = Some(e.value.into_text()?);
+        for d in defaults {
+            let slot = &mut slots[field_index(d.key)?];
+            if slot.is_none() {
+                *slot = Some((d.pos, d.value.clone()));
             }
-            Some(Spanned {
-                value: Original {
-                    lang: lang?,
-                    text: text?,
-                },
-                loc: loc(pos),
-            })
         }
-        Some(_) => return None,
-    };
-    let draft = match draft {
-        None => false,
-        Some((_, Node::Bool(b))) => b,
-        Some(_) => return None,
-    };
-    Some(QuoteRecord {
-        loc: loc(at),
-        id: spanned_text(id)?,
-        participant: spanned_text(participant)?,
-        site: spanned_text(site)?,
-        group: spanned_text(group)?,
-        themes: Spanned {
-            value: themes,
-            loc: loc(themes_pos),
-        },
-        text: text.into_text()?,
-        text_loc: loc(text_pos),
-        original,
-        context: optional_text(context)?,
-        draft,
-        guid: optional_text(guid)?,
-    })
+        let [
+            id,
+            participant,
+            site,
+            group,
+            themes,
+            text,
+            original,
+            context,
+            draft,
+            guid,
+        ] = slots;
+        let loc = |pos| Loc { file, pos };
+        let required = |slot: Option<(Position, Node<'t>)>| -> Option<(Loc, Text<'t>)> {
+            let (pos, node) = slot?;
+            Some((loc(pos), node.into_text()?))
+        };
+        // An optional text field: absent is fine, anything but text is not.
+        let optional = |slot: Option<(Position, Node<'t>)>| -> Option<Option<Text<'t>>> {
+            match slot {
+                None => Some(None),
+                Some((_, node)) => node.into_text().map(Some),
+            }
+        };
+        let (themes_pos, themes) = themes?;
+        let themes = match themes {
+            Node::Seq(items) => items
+                .into_iter()
+                .map(|(_, n)| n.into_text())
+                .collect::<Option<Vec<_>>>()?,
+            other => vec![other.into_text()?],
+        };
+        let original = match original {
+            None => None,
+            Some((pos, Node::Map(entries))) => {
+                let mut lang = None;
+                let mut text = None;
+                for e in entries {
+                    let slot = match e.key {
+                        "lang" => &mut lang,
+                        "text" => &mut text,
+                        _ => return None,
+                    };
+                    *slot = Some(e.value.into_text()?);
+                }
+                Some((loc(pos), lang?, text?))
+            }
+            Some(_) => return None,
+        };
+        let draft = match draft {
+            None => false,
+            Some((_, Node::Bool(b))) => b,
+            Some(_) => return None,
+        };
+        Some(Parts {
+            loc: loc(at),
+            id: required(id)?,
+            participant: required(participant)?,
+            site: required(site)?,
+            group: required(group)?,
+            themes: (loc(themes_pos), themes),
+            text: required(text)?,
+            original,
+            context: optional(context)?,
+            draft,
+            guid: optional(guid)?,
+        })
+    }
+
+    fn shape(&self, lines: &[&str], base: &str, snap: &mut Snapshot) -> Shape {
+        let mut s = |t: &Text<'_>| snap.add(t, lines, base);
+        let id = s(&self.id.1);
+        let participant = s(&self.participant.1);
+        let site = s(&self.site.1);
+        let group = s(&self.group.1);
+        let text = s(&self.text.1);
+        let original = self
+            .original
+            .as_ref()
+            .map(|(loc, lang, text)| (*loc, s(lang), s(text)));
+        let context = self.context.as_ref().map(&mut s);
+        let guid = self.guid.as_ref().map(&mut s);
+        let first = snap.themes.len() as u32;
+        for t in &self.themes.1 {
+            let piece = snap.add(t, lines, base);
+            snap.themes.push(piece);
+        }
+        Shape {
+            loc: self.loc,
+            id: (self.id.0, id),
+            participant: (self.participant.0, participant),
+            site: (self.site.0, site),
+            group: (self.group.0, group),
+            themes: (self.themes.0, first, self.themes.1.len() as u32),
+            text: (self.text.0, text),
+            original,
+            context,
+            draft: self.draft,
+            guid,
+        }
+    }
+}
+
+/// A string of a quote: a piece of the file (a plain or quoted scalar, with
+/// its escapes resolved if it has any), or a block scalar made of lines.
+#[derive(Debug, Clone)]
+enum Text<'t> {
+    Str(Cow<'t, str>),
+    Block(Block),
+}
+
+/// A block scalar: lines `start..end` of the file (the last one not empty),
+/// without their first `indent` columns.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    start: usize,
+    end: usize,
+    indent: usize,
+    literal: bool,
+    /// Keeps one final line break (`>` and `|`, not `>-` and `|-`).
+    clip: bool,
+}
+
+/// A run of a text: a piece of the file or of an escaped scalar, or a
+/// separator (`' '` or `'\n'`) repeated.
+enum Run<'a> {
+    Str(&'a str),
+    Repeat(char, usize),
+}
+
+impl Text<'_> {
+    /// The runs the text is made of, in order.
+    fn runs<'a>(&'a self, lines: &[&'a str], mut f: impl FnMut(Run<'a>)) {
+        let b = match self {
+            Text::Str(s) => return f(Run::Str(s)),
+            Text::Block(b) => *b,
+        };
+        let mut empty = 0;
+        for (k, line) in lines[b.start..b.end].iter().enumerate() {
+            if line.len() <= b.indent {
+                empty += 1;
+                continue;
+            }
+            if k > 0 {
+                if b.literal {
+                    f(Run::Repeat('\n', empty + 1));
+                } else if empty == 0 {
+                    f(Run::Repeat(' ', 1));
+                } else {
+                    f(Run::Repeat('\n', empty));
+                }
+            }
+            f(Run::Str(&line[b.indent..]));
+            empty = 0;
+        }
+        if b.clip {
+            f(Run::Repeat('\n', 1));
+        }
+    }
+}
+
+/// What the load cache keeps of a quotes file the shortcut read, to give the
+/// same records again while the file is unchanged: each string as pieces of
+/// the file's text (which the cache keeps anyway), not as a copy. It costs a
+/// fraction of a copy of the records to make and to keep.
+#[derive(Debug, Clone)]
+pub(super) struct Snapshot {
+    /// Text that is not in the file: resolved escapes, separators.
+    extra: String,
+    /// Pieces of the file's text, or of `extra`.
+    pieces: Vec<Piece>,
+    /// The strings of the themes of every quote.
+    themes: Vec<Str>,
+    quotes: Vec<Shape>,
+}
+
+/// Bytes `start..end` of the file's text, or of the snapshot's `extra` when
+/// the top bit of `start` is set.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: u32,
+    end: u32,
+}
+
+const EXTRA: u32 = 1 << 31;
+
+/// A string: `len` pieces from the `first`.
+#[derive(Debug, Clone, Copy)]
+struct Str {
+    first: u32,
+    len: u32,
+}
+
+/// A quote, with its strings as [`Str`]s.
+#[derive(Debug, Clone)]
+struct Shape {
+    loc: Loc,
+    id: (Loc, Str),
+    participant: (Loc, Str),
+    site: (Loc, Str),
+    group: (Loc, Str),
+    /// Where, and `count` strings of `Snapshot::themes` from `first`.
+    themes: (Loc, u32, u32),
+    text: (Loc, Str),
+    original: Option<(Loc, Str, Str)>,
+    context: Option<Str>,
+    draft: bool,
+    guid: Option<Str>,
+}
+
+/// The separators a snapshot's `extra` starts with, so that most are shared.
+const SEPARATORS: &str = " \n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
+
+impl Snapshot {
+    fn new(quotes: usize) -> Self {
+        Snapshot {
+            extra: SEPARATORS.to_string(),
+            pieces: Vec::with_capacity(quotes * 8),
+            themes: Vec::with_capacity(quotes * 2),
+            quotes: Vec::with_capacity(quotes),
+        }
+    }
+
+    /// Adds a text made of pieces of `base` (the file) and of `lines` (its lines).
+    fn add(&mut self, text: &Text<'_>, lines: &[&str], base: &str) -> Str {
+        let first = self.pieces.len() as u32;
+        let file = base.as_ptr() as usize;
+        text.runs(lines, |run| {
+            let piece = match run {
+                // A piece of the file: where it is.
+                Run::Str(s)
+                    if (s.as_ptr() as usize) >= file
+                        && (s.as_ptr() as usize) + s.len() <= file + base.len() =>
+                {
+                    let start = (s.as_ptr() as usize - file) as u32;
+                    Piece {
+                        start,
+                        end: start + s.len() as u32,
+                    }
+                }
+                Run::Repeat(' ', 1) => Piece {
+                    start: EXTRA,
+                    end: EXTRA + 1,
+                },
+                Run::Repeat('\n', n) if n < SEPARATORS.len() => Piece {
+                    start: EXTRA + 1,
+                    end: EXTRA + 1 + n as u32,
+                },
+                other => {
+                    let start = self.extra.len() as u32;
+                    match other {
+                        Run::Str(s) => self.extra.push_str(s),
+                        Run::Repeat(c, n) => self.extra.extend(std::iter::repeat_n(c, n)),
+                    }
+                    Piece {
+                        start: EXTRA | start,
+                        end: EXTRA | self.extra.len() as u32,
+                    }
+                }
+            };
+            self.pieces.push(piece);
+        });
+        Str {
+            first,
+            len: self.pieces.len() as u32 - first,
+        }
+    }
+
+    fn string(&self, s: Str, base: &str) -> String {
+        let pieces = &self.pieces[s.first as usize..(s.first + s.len) as usize];
+        let slice = |p: &Piece| {
+            let (text, start, end) = if p.start & EXTRA == 0 {
+                (base, p.start, p.end)
+            } else {
+                (self.extra.as_str(), p.start & !EXTRA, p.end & !EXTRA)
+            };
+            text.get(start as usize..end as usize).unwrap_or_default()
+        };
+        if let [p] = pieces {
+            return slice(p).to_string();
+        }
+        let mut out =
+            String::with_capacity(pieces.iter().map(|p| (p.end - p.start) as usize).sum());
+        for p in pieces {
+            out.push_str(slice(p));
+        }
+        out
+    }
+
+    /// Number of quotes.
+    pub(super) fn len(&self) -> usize {
+        self.quotes.len()
+    }
+
+    /// The record of quote `i`, from the file's text `base`, which must be
+    /// the text the snapshot was made from.
+    pub(super) fn record(&self, i: usize, base: &str) -> QuoteRecord {
+        let string = |s: Str| self.string(s, base);
+        let spanned = |(loc, s): (Loc, Str)| Spanned {
+            value: string(s),
+            loc,
+        };
+        let q = &self.quotes[i];
+        let (themes_loc, first, count) = q.themes;
+        QuoteRecord {
+            loc: q.loc,
+            id: spanned(q.id),
+            participant: spanned(q.participant),
+            site: spanned(q.site),
+            group: spanned(q.group),
+            themes: Spanned {
+                value: self.themes[first as usize..(first + count) as usize]
+                    .iter()
+                    .map(|s| string(*s))
+                    .collect(),
+                loc: themes_loc,
+            },
+            text: string(q.text.1),
+            text_loc: q.text.0,
+            original: q.original.map(|(loc, lang, text)| Spanned {
+                value: Original {
+                    lang: string(lang),
+                    text: string(text),
+                },
+                loc,
+            }),
+            context: q.context.map(string),
+            draft: q.draft,
+            guid: q.guid.map(string),
+        }
+    }
 }
 
 fn field_index(key: &str) -> Option<usize> {
@@ -169,6 +435,8 @@ fn field_index(key: &str) -> Option<usize> {
 enum Node<'t> {
     /// A scalar that YAML reads as text.
     Str(Cow<'t, str>),
+    /// A block scalar (`|`, `>`), which is text too.
+    Block(Block),
     /// `true` or `false`.
     Bool(bool),
     /// A list, with where each item starts (the `-` of a block list).
@@ -177,10 +445,11 @@ enum Node<'t> {
     Map(Vec<Entry<'t>>),
 }
 
-impl Node<'_> {
-    fn into_text(self) -> Option<String> {
+impl<'t> Node<'t> {
+    fn into_text(self) -> Option<Text<'t>> {
         match self {
-            Node::Str(s) => Some(s.into_owned()),
+            Node::Str(s) => Some(Text::Str(s)),
+            Node::Block(b) => Some(Text::Block(b)),
             _ => None,
         }
     }
@@ -210,12 +479,7 @@ struct Parser<'t> {
 impl<'t> Parser<'t> {
     fn new(text: &'t str) -> Option<Self> {
         let last_line_ends = text.ends_with('\n');
-        let body = text.strip_suffix('\n').unwrap_or(text);
-        let lines: Vec<&str> = if text.is_empty() {
-            Vec::new()
-        } else {
-            body.split('\n').collect()
-        };
+        let lines = split_lines(text)?;
         // Document markers and directives.
         if lines
             .iter()
@@ -272,7 +536,7 @@ impl<'t> Parser<'t> {
     /// first key is on the current line at column `n` after a list item's `- `.
     fn map(&mut self, n: usize, mut inline_first: bool) -> Option<Vec<Entry<'t>>> {
         self.enter()?;
-        let mut entries: Vec<Entry<'t>> = Vec::new();
+        let mut entries: Vec<Entry<'t>> = Vec::with_capacity(QUOTE_FIELDS.len());
         loop {
             if !inline_first {
                 self.skip_insignificant();
@@ -427,12 +691,9 @@ impl<'t> Parser<'t> {
         if m == first.len() || m <= n {
             return None;
         }
-        // First the extent of the scalar and its length (at most one byte
-        // between two lines), so that the text is built in one allocation of
-        // the right size: it is kept as the quote's text.
+        // Its lines: those indented at least as much as the first, and empty ones.
         let start = self.i;
         let mut end = start;
-        let mut len = 0;
         let mut j = start;
         while let Some(l) = self.lines.get(j) {
             let ind = indent(l);
@@ -444,47 +705,27 @@ impl<'t> Parser<'t> {
             } else if ind < m {
                 break;
             } else {
-                len += l.len() - m;
+                // A more-indented line of a folded scalar keeps its line
+                // breaks: left to the general path.
+                if !literal && ind > m {
+                    return None;
+                }
                 end = j + 1;
             }
             j += 1;
         }
-        let mut out = String::with_capacity(len + (end - start));
-        let mut empty_lines = 0usize;
-        for (k, l) in self.lines[start..end].iter().enumerate() {
-            if l.len() <= m {
-                empty_lines += 1;
-                continue;
-            }
-            let content = &l[m..];
-            if k > 0 {
-                if literal {
-                    for _ in 0..=empty_lines {
-                        out.push('\n');
-                    }
-                } else if content.starts_with(' ') {
-                    // A more-indented line keeps its line breaks: not read here.
-                    return None;
-                } else if empty_lines == 0 {
-                    out.push(' ');
-                } else {
-                    for _ in 0..empty_lines {
-                        out.push('\n');
-                    }
-                }
-            }
-            out.push_str(content);
-            empty_lines = 0;
-        }
         self.i = j;
-        if !strip {
-            // Clip: the line break after the last line, when there is one.
-            if end == self.lines.len() && !self.last_line_ends {
-                return None;
-            }
-            out.push('\n');
+        // Clip keeps the line break after the last line: there must be one.
+        if !strip && end == self.lines.len() && !self.last_line_ends {
+            return None;
         }
-        Some(Node::Str(Cow::Owned(out)))
+        Some(Node::Block(Block {
+            start,
+            end,
+            indent: m,
+            literal,
+            clip: !strip,
+        }))
     }
 }
 
@@ -704,7 +945,7 @@ fn single_quoted(v: &str) -> Option<(Cow<'_, str>, &str)> {
 
 /// A flow sequence of scalars closed on the same line, such as `[a, b]`.
 fn flow_seq(v: &str, pos: Position) -> Option<Vec<(Position, Node<'_>)>> {
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(4);
     let mut rest = v[1..].trim_start_matches(' ');
     if let Some(after) = rest.strip_prefix(']') {
         only_spaces(after)?;
@@ -739,36 +980,41 @@ fn flow_seq(v: &str, pos: Position) -> Option<Vec<(Position, Node<'_>)>> {
     }
 }
 
-/// True when the text has only characters this module reads the way YAML
-/// does: printable ones and `\n`. Tabs, carriage returns, control characters,
-/// byte-order marks and the Unicode line and paragraph separators are left to
-/// the general path.
-fn plain_characters(text: &str) -> bool {
+/// The lines of `text`, without their `\n`, when it has only characters this
+/// module reads the way YAML does: printable ones and `\n`. Tabs, carriage
+/// returns, control characters, byte-order marks and the Unicode line and
+/// paragraph separators are left to the general path.
+fn split_lines(text: &str) -> Option<Vec<&str>> {
     let bytes = text.as_bytes();
-    let mut odd = false;
     let mut non_ascii = false;
-    // Branch-free over chunks, so that the compiler can vectorise it.
-    for chunk in bytes.chunks(4096) {
-        let (o, n) = chunk.iter().fold((false, false), |(o, n), &c| {
+    // Without a branch per byte, so that the compiler vectorises it.
+    for block in bytes.chunks(4096) {
+        let (odd, high) = block.iter().fold((false, false), |(odd, high), &c| {
             (
-                o | ((c < 0x20 && c != b'\n') | (c == 0x7f)),
-                n | (c >= 0x80),
+                odd | ((c < 0x20) & (c != b'\n')) | (c == 0x7f),
+                high | (c >= 0x80),
             )
         });
-        odd |= o;
-        non_ascii |= n;
         if odd {
-            return false;
+            return None;
         }
+        non_ascii |= high;
     }
-    !non_ascii
-        || !text.chars().any(|c| {
-            matches!(
-                c,
-                '\u{80}'
-                    ..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-            )
-        })
+    let odd_char = |c| {
+        matches!(
+            c,
+            '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    if non_ascii && text.chars().any(odd_char) {
+        return None;
+    }
+    // `split` finds each `\n` with memchr.
+    Some(match text.strip_suffix('\n') {
+        _ if text.is_empty() => Vec::new(),
+        Some(body) => body.split('\n').collect(),
+        None => text.split('\n').collect(),
+    })
 }
 
 #[cfg(test)]
@@ -785,7 +1031,7 @@ mod tests {
         map.insert(FileId(0), "content/quotes/q.yaml".into(), Arc::from(text));
         let mut diags = Diagnostics::new();
         let mut broken = Vec::new();
-        let quotes = super::super::parse_quotes_general(&map, FileId(0), &mut diags, &mut broken);
+        let quotes = super::super::parse_quotes(&map, FileId(0), &mut diags, &mut broken);
         (quotes, diags, broken)
     }
 
@@ -793,9 +1039,12 @@ mod tests {
     /// the general path exactly, and the general path must report nothing.
     /// Returns whether the shortcut read it.
     fn agree(text: &str) -> bool {
-        let Some(fast) = quotes(text, FileId(0)) else {
+        let Some(snapshot) = quotes(text, FileId(0)) else {
             return false;
         };
+        let fast: Vec<QuoteRecord> = (0..snapshot.len())
+            .map(|i| snapshot.record(i, text))
+            .collect();
         let (slow, diags, broken) = general(text);
         assert!(
             diags.is_empty() && broken.is_empty(),
@@ -824,7 +1073,7 @@ mod tests {
         assert!(agree("defaults:\n  site: s\nquotes: []\n"));
         assert!(agree("defaults:\n  themes: [x]\n"));
         assert_eq!(
-            quotes(LIST, FileId(0)).unwrap()[1].text,
+            quotes(LIST, FileId(0)).unwrap().record(1, LIST).text,
             "Kind people, long queues.\n"
         );
     }

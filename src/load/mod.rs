@@ -337,8 +337,16 @@ pub struct LoadCache {
 struct ParsedFile {
     role: FileRole,
     text: Arc<str>,
-    parsed: Parsed,
+    kept: Kept,
     diags: Diagnostics,
+}
+
+/// Records kept for a file.
+enum Kept {
+    /// What the file parsed to.
+    Parsed(Box<Parsed>),
+    /// The quotes of a file the shortcut read, as pieces of its text.
+    Quotes(fast::Snapshot),
 }
 
 impl ParsedFile {
@@ -447,8 +455,7 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
                     return (rel, *role, stamp, Ok(text.clone()));
                 }
             }
-            let text = read_text(path).map(Arc::<str>::from);
-            (rel, *role, stamp, text)
+            (rel, *role, stamp, read_text(path))
         })
         .collect();
     let mut files = Vec::with_capacity(read.len());
@@ -477,56 +484,83 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
     let present: FxHashSet<FileId> = files.iter().map(|f| f.0).collect();
     cache.parsed.retain(|id, _| present.contains(id));
 
-    // Parse in parallel. A file parsed afresh is also copied for the cache here,
-    // on the worker, rather than one after another below.
+    // Parse in parallel the files the cache does not hold as they are now.
     let map = &sources.map;
     let cached = &cache.parsed;
-    let parsed: Vec<(FileId, Parsed, Option<ParsedFile>)> = files
+    let fresh: Vec<(FileId, Option<ParsedFile>)> = files
         .into_par_iter()
         .map(|(id, role, text)| {
-            if let Some(c) = cached.get(&id) {
-                if c.is_for(role, &text) {
-                    return (id, c.parsed.clone(), None);
-                }
+            if cached.get(&id).is_some_and(|c| c.is_for(role, &text)) {
+                return (id, None);
             }
             let mut d = Diagnostics::new();
-            let p = match role {
-                FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
-                FileRole::Privacy => Parsed::Privacy(parse_privacy(map, id, &mut d)),
-                FileRole::Page(kind) => match parse_page(map, id, kind, &mut d) {
-                    Some(p) => Parsed::Page(p),
-                    None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
-                },
-                FileRole::Quotes => {
-                    let mut broken = Vec::new();
-                    let qs = parse_quotes(map, id, &mut d, &mut broken);
-                    Parsed::Quotes(qs, broken)
+            let kept = match role {
+                FileRole::Study => {
+                    Kept::Parsed(Box::new(Parsed::Study(parse_study(map, id, &mut d))))
                 }
+                FileRole::Privacy => {
+                    Kept::Parsed(Box::new(Parsed::Privacy(parse_privacy(map, id, &mut d))))
+                }
+                FileRole::Page(kind) => {
+                    Kept::Parsed(Box::new(match parse_page(map, id, kind, &mut d) {
+                        Some(p) => Parsed::Page(p),
+                        None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
+                    }))
+                }
+                // The shortcut reads the usual files; the general path the
+                // others, and every file with something to report.
+                FileRole::Quotes => match fast::quotes(&text, id) {
+                    Some(snapshot) => Kept::Quotes(snapshot),
+                    None => {
+                        let mut broken = Vec::new();
+                        let qs = parse_quotes(map, id, &mut d, &mut broken);
+                        Kept::Parsed(Box::new(Parsed::Quotes(qs, broken)))
+                    }
+                },
             };
             let fresh = ParsedFile {
                 role,
                 text,
-                parsed: p.clone(),
+                kept,
                 diags: d,
             };
-            (id, p, Some(fresh))
+            (id, Some(fresh))
         })
         .collect();
-    let quotes: usize = parsed
-        .iter()
-        .map(|(_, p, _)| match p {
-            Parsed::Quotes(qs, _) => qs.len(),
-            _ => 0,
-        })
-        .sum();
-    sources.quotes.reserve(quotes);
     cache.parsed_last = 0;
-    for (id, p, fresh) in parsed {
+    let mut order = Vec::with_capacity(fresh.len());
+    for (id, fresh) in fresh {
         if let Some(fresh) = fresh {
             cache.parsed.insert(id, fresh);
             cache.parsed_last += 1;
         }
-        diags.extend(cache.parsed[&id].diags.iter().cloned());
+        order.push(id);
+    }
+
+    // Then the records, in path order, from what the cache now holds. The
+    // quotes are made in parallel, each straight into its place.
+    let mut quotes = Vec::new();
+    for id in &order {
+        let f = &cache.parsed[id];
+        diags.extend(f.diags.iter().cloned());
+        let p = match &f.kept {
+            Kept::Quotes(snapshot) => {
+                quotes.extend(
+                    (0..snapshot.len()).map(|i| QuoteSource::Snapshot(snapshot, &f.text, i)),
+                );
+                continue;
+            }
+            Kept::Parsed(p) => match &**p {
+                Parsed::Quotes(qs, broken) => {
+                    quotes.extend(qs.iter().map(QuoteSource::Record));
+                    sources
+                        .broken
+                        .extend(broken.iter().map(|id| ("quote", id.clone())));
+                    continue;
+                }
+                p => p.clone(),
+            },
+        };
         match p {
             Parsed::Study(s) => sources.study = s,
             Parsed::Privacy(p) => {
@@ -547,15 +581,28 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
             Parsed::Page(page) => sources.pages.push(page),
             Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
-            Parsed::Quotes(qs, broken) => {
-                sources.quotes.extend(qs);
-                sources
-                    .broken
-                    .extend(broken.into_iter().map(|id| ("quote", id)));
-            }
+            Parsed::Quotes(..) => {}
         }
     }
+    sources.quotes = quotes.par_iter().map(QuoteSource::record).collect();
     (sources, diags)
+}
+
+/// Where a quote record of this load comes from.
+enum QuoteSource<'a> {
+    /// Quote `.2` of a file the shortcut read, whose text is `.1`.
+    Snapshot(&'a fast::Snapshot, &'a str, usize),
+    /// A record the general path made.
+    Record(&'a QuoteRecord),
+}
+
+impl QuoteSource<'_> {
+    fn record(&self) -> QuoteRecord {
+        match self {
+            QuoteSource::Snapshot(snapshot, text, i) => snapshot.record(*i, text),
+            QuoteSource::Record(q) => (*q).clone(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -567,20 +614,40 @@ enum Parsed {
     Quotes(Vec<QuoteRecord>, Vec<String>),
 }
 
-/// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
 /// A file's text, or where and why it could not be read.
 type ReadResult = Result<Arc<str>, (Position, String)>;
 
-fn read_text(path: &Path) -> Result<String, (Position, String)> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..3);
-            }
+/// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
+fn read_text(path: &Path) -> ReadResult {
+    use std::io::Read;
+    thread_local! {
+        /// The bytes of the file being read. The text is copied into its `Arc`
+        /// anyway, so each thread reads every file into the same buffer rather
+        /// than into fresh memory.
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|bytes| {
+        bytes.clear();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(bytes))
+            .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
+        let text = text_of(bytes);
+        if bytes.capacity() > 1 << 24 {
+            *bytes = Vec::new();
+        }
+        text
+    })
+}
+
+fn text_of(bytes: &[u8]) -> ReadResult {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            let s = s.strip_prefix('\u{feff}').unwrap_or(s);
             // NUL is never text, and thematic uses it internally to mark quotes in pages.
-            if let Some(at) = s.find('\0') {
+            // (Looked for without a branch per byte first: that vectorises.)
+            let has_nul = |b: &[u8]| b.iter().fold(false, |nul, &c| nul | (c == 0));
+            if s.as_bytes().chunks(4096).any(has_nul) {
+                let at = s.find('\0').unwrap_or_default();
                 let line = s[..at].matches('\n').count() + 1;
                 let column = s[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 return Err((
@@ -588,11 +655,10 @@ fn read_text(path: &Path) -> Result<String, (Position, String)> {
                     "the file contains a NUL character, which is not text".into(),
                 ));
             }
-            Ok(s)
+            Ok(Arc::from(s))
         }
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
+            let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             let line_start = bytes[..at]
                 .iter()
@@ -845,22 +911,8 @@ fn parse_page(
     Some(page)
 }
 
-fn parse_quotes(
-    map: &SourceMap,
-    file: FileId,
-    diags: &mut Diagnostics,
-    broken: &mut Vec<String>,
-) -> Vec<QuoteRecord> {
-    // The shortcut reads the usual files; the general path the others, and
-    // every file with something to report.
-    match fast::quotes(&map.get(file).text, file) {
-        Some(quotes) => quotes,
-        None => parse_quotes_general(map, file, diags, broken),
-    }
-}
-
 /// Quotes of any quotes file, with serde_yaml, reporting every problem.
-fn parse_quotes_general(
+fn parse_quotes(
     map: &SourceMap,
     file: FileId,
     diags: &mut Diagnostics,
