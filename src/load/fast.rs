@@ -3,9 +3,11 @@
 //! Nearly every quote file uses a small part of YAML: block mappings and
 //! sequences, one-line plain or quoted scalars, one-line flow lists of them,
 //! and folded or literal block scalars (`text: >-`). [`quotes`] reads exactly
-//! that part, noting where each key and list item is written as it goes, and
-//! builds the quote records directly: no `serde_yaml::Value`, no second scan
-//! of the text for positions, no copies of each quote's fields.
+//! that part, noting where each key and list item is written as it goes: no
+//! `serde_yaml::Value`, no second scan of the text for positions. It gives a
+//! [`Snapshot`], each quote's strings as pieces of the file's text, from
+//! which the records are made (in parallel across all files, straight into
+//! place) and which the load cache keeps instead of a copy of the records.
 //!
 //! It is only a shortcut. It declines (returns `None`) on anything outside
 //! that part of YAML, and on anything the general path (`serde_yaml`,
@@ -26,6 +28,10 @@ use crate::diagnostics::Position;
 /// The quotes of a quotes file, as a [`Snapshot`] that makes their records,
 /// or `None` when the general path must read the file.
 pub(super) fn quotes(text: &str, file: FileId) -> Option<Snapshot> {
+    // Pieces are noted as 31-bit offsets.
+    if text.len() >= EXTRA as usize / 2 {
+        return None;
+    }
     let mut parser = Parser::new(text)?;
     let (defaults, list) = match parser.document()? {
         Node::Seq(items) => (Vec::new(), items),
@@ -49,20 +55,16 @@ pub(super) fn quotes(text: &str, file: FileId) -> Option<Snapshot> {
     {
         return None;
     }
-    let parts = list
-        .into_iter()
-        .map(|(pos, item)| Parts::of(file, pos, item, &defaults))
-        .collect::<Option<Vec<_>>>()?;
-    let mut snapshot = Snapshot::new(parts.len());
-    for p in &parts {
-        let shape = p.shape(&parser.lines, text, &mut snapshot);
+    let mut snapshot = Snapshot::new(list.len());
+    for (pos, item) in list {
+        let parts = Parts::of(file, pos, item, &defaults)?;
+        let shape = parts.shape(&parser.lines, text, &mut snapshot);
         snapshot.quotes.push(shape);
     }
     Some(snapshot)
 }
 
-/// A quote as read, before its strings are made: both the record and its
-/// shape in the snapshot are made from it.
+/// A quote as read, before its strings are noted in the snapshot.
 struct Parts<'t> {
     loc: Loc,
     id: (Loc, Text<'t>),
