@@ -982,24 +982,30 @@ fn flow_seq(v: &str, pos: Position) -> Option<Vec<(Position, Node<'_>)>> {
     }
 }
 
-/// The lines of `text`, without their `\n`, when it has only characters this
-/// module reads the way YAML does: printable ones and `\n`. Tabs, carriage
-/// returns, control characters, byte-order marks and the Unicode line and
-/// paragraph separators are left to the general path.
+/// The lines of `text`, without their line break (`\n` or `\r\n`, which
+/// YAML reads alike), when it has only characters this module reads the way
+/// YAML does: printable ones and line breaks. Tabs, lone carriage returns,
+/// control characters, byte-order marks and the Unicode line and paragraph
+/// separators are left to the general path.
 fn split_lines(text: &str) -> Option<Vec<&str>> {
     let bytes = text.as_bytes();
     let mut non_ascii = false;
+    let mut returns = false;
     // Without a branch per byte, so that the compiler vectorises it.
     for block in bytes.chunks(4096) {
-        let (odd, high) = block.iter().fold((false, false), |(odd, high), &c| {
-            (
-                odd | ((c < 0x20) & (c != b'\n')) | (c == 0x7f),
-                high | (c >= 0x80),
-            )
-        });
+        let (odd, cr, high) = block
+            .iter()
+            .fold((false, false, false), |(odd, cr, high), &c| {
+                (
+                    odd | ((c < 0x20) & (c != b'\n') & (c != b'\r')) | (c == 0x7f),
+                    cr | (c == b'\r'),
+                    high | (c >= 0x80),
+                )
+            });
         if odd {
             return None;
         }
+        returns |= cr;
         non_ascii |= high;
     }
     let odd_char = |c| {
@@ -1012,11 +1018,24 @@ fn split_lines(text: &str) -> Option<Vec<&str>> {
         return None;
     }
     // `split` finds each `\n` with memchr.
-    Some(match text.strip_suffix('\n') {
+    let mut lines: Vec<&str> = match text.strip_suffix('\n') {
         _ if text.is_empty() => Vec::new(),
         Some(body) => body.split('\n').collect(),
         None => text.split('\n').collect(),
-    })
+    };
+    if returns {
+        for line in &mut lines {
+            *line = line.strip_suffix('\r').unwrap_or(line);
+            if line.contains('\r') {
+                return None;
+            }
+        }
+        // A `\r` at the very end, with no `\n` after it.
+        if text.ends_with('\r') {
+            return None;
+        }
+    }
+    Some(lines)
 }
 
 #[cfg(test)]
@@ -1069,6 +1088,10 @@ mod tests {
     fn reads_the_usual_files_as_the_general_path_does() {
         assert!(agree(MAPPING));
         assert!(agree(LIST));
+        // Windows line breaks are read as YAML reads them.
+        assert!(agree(&MAPPING.replace('\n', "\r\n")));
+        assert!(agree(&LIST.replace('\n', "\r\n")));
+        assert!(agree(&INDENTLESS.replace('\n', "\r\n")));
         assert!(agree(
             "quotes:\n- id: a\n  participant: p\n  site: s\n  group: g\n  themes: []\n  text: t\n"
         ));
@@ -1097,7 +1120,7 @@ mod tests {
             "- id: a\n  participant: p\n  site: s\n  group: g\n  themes: [x]\n  text: >-\n    a\n     b\n",
             "- id: a\n  participant: p\n  site: s\n  group: g\n  themes: [x]\n  text: |",
             "- id: a\n  participant: p\n  site: s\n  group: g\n  themes: [x]\n  text: \"a\tb\"\n",
-            "- id: a\r\n  participant: p\n  site: s\n  group: g\n  themes: [x]\n  text: t\n",
+            "- id: a\r  participant: p\n  site: s\n  group: g\n  themes: [x]\n  text: t\n",
             "defaults:\n  id: x\nquotes: []\n",
             "other: 1\n",
         ] {
@@ -1219,7 +1242,8 @@ mod tests {
     #[test]
     fn mutations_are_declined_or_read_alike() {
         assert!(agree(INDENTLESS));
-        let bases = [MAPPING, LIST, INDENTLESS];
+        let crlf = MAPPING.replace('\n', "\r\n");
+        let bases = [MAPPING, LIST, INDENTLESS, &crlf];
         // THEMATIC_FUZZ=N tries N mutations of each file, and another seed.
         let (runs, seed) = match std::env::var("THEMATIC_FUZZ") {
             Ok(n) => (n.parse().unwrap(), n.parse::<u64>().unwrap() | 1),
