@@ -4,15 +4,16 @@
 //! within one file (syntax, field names, field types, required fields) and
 //! leaves everything that needs the whole study (ids, references) to `model`.
 
+mod fast;
 mod frontmatter;
 pub mod source;
 pub mod yaml;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 use serde_yaml::Value;
 use walkdir::WalkDir;
@@ -323,13 +324,41 @@ fn is_ignored_name(name: &str) -> bool {
 #[derive(Default)]
 pub struct LoadCache {
     /// A stable id for every path seen.
-    ids: HashMap<String, FileId>,
-    /// For each file: the hash of its text, what it parsed to, and its diagnostics.
-    parsed: HashMap<FileId, (u64, Parsed, Diagnostics)>,
+    ids: FxHashMap<String, FileId>,
+    /// For each file: what it parsed to and its diagnostics.
+    parsed: FxHashMap<FileId, ParsedFile>,
     /// For each file: size and modification time when last read, and its text.
-    texts: HashMap<String, (FileStamp, Arc<str>, u64)>,
+    texts: FxHashMap<String, (FileStamp, Arc<str>)>,
     /// Files to read again whatever their metadata says (a watcher reported them).
     dirty: std::collections::HashSet<PathBuf>,
+    /// How many files the last load parsed; it took the others from the cache.
+    parsed_last: usize,
+}
+
+/// What one file parsed to, and from what: the same role and the same text
+/// parse to the same records. The text is shared with the source map.
+struct ParsedFile {
+    role: FileRole,
+    text: Arc<str>,
+    kept: Kept,
+    diags: Diagnostics,
+}
+
+/// Records kept for a file.
+enum Kept {
+    /// What the file parsed to.
+    Parsed(Box<Parsed>),
+    /// The quotes of a file the shortcut read, as pieces of its text.
+    Quotes(fast::Snapshot),
+}
+
+impl ParsedFile {
+    /// True when a file with this role and text parses to what this holds.
+    /// Comparing the text itself (usually the very same `Arc`) costs less than
+    /// hashing every file, and cannot be fooled by a collision.
+    fn is_for(&self, role: FileRole, text: &Arc<str>) -> bool {
+        self.role == role && (Arc::ptr_eq(&self.text, text) || *self.text == **text)
+    }
 }
 
 /// Size and modification time: when both are unchanged, the file is not read again.
@@ -424,30 +453,29 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             let stamp = std::fs::metadata(path)
                 .ok()
                 .and_then(|m| Some((m.len(), m.modified().ok()?)));
-            if let (Some(s), Some((old, text, hash))) = (stamp, texts.get(&rel)) {
+            if let (Some(s), Some((old, text))) = (stamp, texts.get(&rel)) {
                 if s == *old && !dirty.contains(path) {
-                    return (rel, *role, stamp, Ok((text.clone(), *hash)));
+                    return (rel, *role, stamp, Ok(text.clone()));
                 }
             }
-            let text = read_text(path).map(|t| {
-                let hash = text_hash(&t, *role);
-                (Arc::<str>::from(t), hash)
-            });
-            (rel, *role, stamp, text)
+            (rel, *role, stamp, read_text(path))
         })
         .collect();
-    let mut files = Vec::new();
-    let mut texts_now = HashMap::with_capacity(read.len());
+    let mut files = Vec::with_capacity(read.len());
+    let mut texts_now = FxHashMap::with_capacity_and_hasher(read.len(), Default::default());
     for (rel, role, stamp, text) in read {
         match text {
-            Ok((text, hash)) => {
+            Ok(text) => {
                 if let Some(s) = stamp {
-                    texts_now.insert(rel.clone(), (s, text.clone(), hash));
+                    texts_now.insert(rel.clone(), (s, text.clone()));
                 }
                 let next = FileId(cache.ids.len() as u32);
-                let id = *cache.ids.entry(rel.clone()).or_insert(next);
-                sources.map.insert(id, rel, text);
-                files.push((id, role, hash));
+                let id = match cache.ids.get(&rel) {
+                    Some(id) => *id,
+                    None => *cache.ids.entry(rel.clone()).or_insert(next),
+                };
+                sources.map.insert(id, rel, text.clone());
+                files.push((id, role, text));
             }
             Err((pos, e)) => {
                 diags.push(Diagnostic::error(rel, pos, e).with_hint("save the file as UTF-8 text"))
@@ -456,39 +484,86 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
     }
     cache.texts = texts_now;
     // Forget files that are gone.
-    let present: std::collections::HashSet<FileId> = files.iter().map(|f| f.0).collect();
+    let present: FxHashSet<FileId> = files.iter().map(|f| f.0).collect();
     cache.parsed.retain(|id, _| present.contains(id));
 
+    // Parse in parallel the files the cache does not hold as they are now.
     let map = &sources.map;
     let cached = &cache.parsed;
-    let parsed: Vec<(FileId, u64, Parsed, Diagnostics)> = files
-        .par_iter()
-        .map(|&(id, role, hash)| {
-            if let Some((h, p, d)) = cached.get(&id) {
-                if *h == hash {
-                    return (id, hash, p.clone(), d.clone());
-                }
+    let fresh: Vec<(FileId, Option<ParsedFile>)> = files
+        .into_par_iter()
+        .map(|(id, role, text)| {
+            if cached.get(&id).is_some_and(|c| c.is_for(role, &text)) {
+                return (id, None);
             }
             let mut d = Diagnostics::new();
-            let p = match role {
-                FileRole::Study => Parsed::Study(parse_study(map, id, &mut d)),
-                FileRole::Privacy => Parsed::Privacy(parse_privacy(map, id, &mut d)),
-                FileRole::Page(kind) => match parse_page(map, id, kind, &mut d) {
-                    Some(p) => Parsed::Page(p),
-                    None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
-                },
-                FileRole::Quotes => {
-                    let mut broken = Vec::new();
-                    let qs = parse_quotes(map, id, &mut d, &mut broken);
-                    Parsed::Quotes(qs, broken)
+            let kept = match role {
+                FileRole::Study => {
+                    Kept::Parsed(Box::new(Parsed::Study(parse_study(map, id, &mut d))))
                 }
+                FileRole::Privacy => {
+                    Kept::Parsed(Box::new(Parsed::Privacy(parse_privacy(map, id, &mut d))))
+                }
+                FileRole::Page(kind) => {
+                    Kept::Parsed(Box::new(match parse_page(map, id, kind, &mut d) {
+                        Some(p) => Parsed::Page(p),
+                        None => Parsed::Broken(kind.name(), file_stem(&map.get(id).rel)),
+                    }))
+                }
+                // The shortcut reads the usual files; the general path the
+                // others, and every file with something to report.
+                FileRole::Quotes => match fast::quotes(&text, id) {
+                    Some(snapshot) => Kept::Quotes(snapshot),
+                    None => {
+                        let mut broken = Vec::new();
+                        let qs = parse_quotes(map, id, &mut d, &mut broken);
+                        Kept::Parsed(Box::new(Parsed::Quotes(qs, broken)))
+                    }
+                },
             };
-            (id, hash, p, d)
+            let fresh = ParsedFile {
+                role,
+                text,
+                kept,
+                diags: d,
+            };
+            (id, Some(fresh))
         })
         .collect();
-    for (id, hash, p, d) in parsed {
-        diags.extend(d.iter().cloned());
-        cache.parsed.insert(id, (hash, p.clone(), d));
+    cache.parsed_last = 0;
+    let mut order = Vec::with_capacity(fresh.len());
+    for (id, fresh) in fresh {
+        if let Some(fresh) = fresh {
+            cache.parsed.insert(id, fresh);
+            cache.parsed_last += 1;
+        }
+        order.push(id);
+    }
+
+    // Then the records, in path order, from what the cache now holds. The
+    // quotes are made in parallel, each straight into its place.
+    let mut quotes = Vec::new();
+    for id in &order {
+        let f = &cache.parsed[id];
+        diags.extend(f.diags.iter().cloned());
+        let p = match &f.kept {
+            Kept::Quotes(snapshot) => {
+                quotes.extend(
+                    (0..snapshot.len()).map(|i| QuoteSource::Snapshot(snapshot, &f.text, i)),
+                );
+                continue;
+            }
+            Kept::Parsed(p) => match &**p {
+                Parsed::Quotes(qs, broken) => {
+                    quotes.extend(qs.iter().map(QuoteSource::Record));
+                    sources
+                        .broken
+                        .extend(broken.iter().map(|id| ("quote", id.clone())));
+                    continue;
+                }
+                p => p.clone(),
+            },
+        };
         match p {
             Parsed::Study(s) => sources.study = s,
             Parsed::Privacy(p) => {
@@ -509,24 +584,28 @@ pub fn load_study_cached(study_dir: &Path, cache: &mut LoadCache) -> (Sources, D
             Parsed::Page(page) if page.kind == PageKind::Home => sources.home = Some(page),
             Parsed::Page(page) => sources.pages.push(page),
             Parsed::Broken(kind, id) => sources.broken.push((kind, id)),
-            Parsed::Quotes(qs, broken) => {
-                sources.quotes.extend(qs);
-                sources
-                    .broken
-                    .extend(broken.into_iter().map(|id| ("quote", id)));
-            }
+            Parsed::Quotes(..) => {}
         }
     }
+    sources.quotes = quotes.par_iter().map(QuoteSource::record).collect();
     (sources, diags)
 }
 
-/// The role is part of the hash: a file moved from sites/ to groups/ parses differently.
-fn text_hash(text: &str, role: FileRole) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    text.hash(&mut h);
-    format!("{role:?}").hash(&mut h);
-    h.finish()
+/// Where a quote record of this load comes from.
+enum QuoteSource<'a> {
+    /// Quote `.2` of a file the shortcut read, whose text is `.1`.
+    Snapshot(&'a fast::Snapshot, &'a str, usize),
+    /// A record the general path made.
+    Record(&'a QuoteRecord),
+}
+
+impl QuoteSource<'_> {
+    fn record(&self) -> QuoteRecord {
+        match self {
+            QuoteSource::Snapshot(snapshot, text, i) => snapshot.record(*i, text),
+            QuoteSource::Record(q) => (*q).clone(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -538,20 +617,40 @@ enum Parsed {
     Quotes(Vec<QuoteRecord>, Vec<String>),
 }
 
-/// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
 /// A file's text, or where and why it could not be read.
-type ReadResult = Result<(Arc<str>, u64), (Position, String)>;
+type ReadResult = Result<Arc<str>, (Position, String)>;
 
-fn read_text(path: &Path) -> Result<String, (Position, String)> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..3);
-            }
+/// Reads a file as UTF-8, naming the line of the first invalid byte otherwise.
+fn read_text(path: &Path) -> ReadResult {
+    use std::io::Read;
+    thread_local! {
+        /// The bytes of the file being read. The text is copied into its `Arc`
+        /// anyway, so each thread reads every file into the same buffer rather
+        /// than into fresh memory.
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|bytes| {
+        bytes.clear();
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(bytes))
+            .map_err(|e| (Position::default(), format!("cannot read the file: {e}")))?;
+        let text = text_of(bytes);
+        if bytes.capacity() > 1 << 24 {
+            *bytes = Vec::new();
+        }
+        text
+    })
+}
+
+fn text_of(bytes: &[u8]) -> ReadResult {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            let s = s.strip_prefix('\u{feff}').unwrap_or(s);
             // NUL is never text, and thematic uses it internally to mark quotes in pages.
-            if let Some(at) = s.find('\0') {
+            // (Looked for without a branch per byte first: that vectorises.)
+            let has_nul = |b: &[u8]| b.iter().fold(false, |nul, &c| nul | (c == 0));
+            if s.as_bytes().chunks(4096).any(has_nul) {
+                let at = s.find('\0').unwrap_or_default();
                 let line = s[..at].matches('\n').count() + 1;
                 let column = s[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 return Err((
@@ -559,11 +658,10 @@ fn read_text(path: &Path) -> Result<String, (Position, String)> {
                     "the file contains a NUL character, which is not text".into(),
                 ));
             }
-            Ok(s)
+            Ok(Arc::from(s))
         }
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
+            let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             let line_start = bytes[..at]
                 .iter()
@@ -817,6 +915,7 @@ fn parse_page(
     Some(page)
 }
 
+/// Quotes of any quotes file, with serde_yaml, reporting every problem.
 fn parse_quotes(
     map: &SourceMap,
     file: FileId,
@@ -1010,4 +1109,61 @@ fn parse_quote(
         })
     };
     build().ok_or(id_text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_dir(from: &Path, to: &Path) {
+        for entry in WalkDir::new(from) {
+            let entry = entry.unwrap();
+            let target = to.join(entry.path().strip_prefix(from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// Everything a load gives, as text, to compare two loads.
+    fn shown(loaded: &(Sources, Diagnostics)) -> String {
+        format!("{:#?}\n{:#?}", loaded.0, loaded.1.sorted())
+    }
+
+    #[test]
+    fn the_cache_parses_again_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/riverside");
+        copy_dir(&fixture, dir.path());
+        let study = dir.path();
+        let mut cache = LoadCache::default();
+        let first = load_study_cached(study, &mut cache);
+        let files = first.0.map.len();
+        assert!(files > 5 && cache.parsed_last == files);
+        assert_eq!(shown(&first), shown(&load_study(study)));
+
+        let again = load_study_cached(study, &mut cache);
+        assert_eq!(cache.parsed_last, 0);
+        assert_eq!(shown(&again), shown(&first));
+
+        // An edit, then a broken file, then the original text again: each
+        // time only that file is parsed, and the load is what a fresh one gives.
+        let quotes = study.join("content/quotes/lilongwe.yaml");
+        let original = std::fs::read_to_string(&quotes).unwrap();
+        for text in [
+            original.replace("text:", "text: Edited.\n    context:"),
+            format!("{original}  - id: [broken\n"),
+            original.clone(),
+        ] {
+            std::fs::write(&quotes, &text).unwrap();
+            cache.mark_dirty([quotes.clone()]);
+            let loaded = load_study_cached(study, &mut cache);
+            assert_eq!(cache.parsed_last, 1);
+            assert_eq!(shown(&loaded), shown(&load_study(study)));
+        }
+        assert_eq!(shown(&load_study_cached(study, &mut cache)), shown(&first));
+        assert_eq!(cache.parsed_last, 0);
+    }
 }
