@@ -21,9 +21,11 @@
 mod encode;
 pub mod text;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::json;
 
@@ -110,7 +112,15 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
     let encoded = postings(&docs);
     crate::pipeline::timing("search: postings", t);
     let t = std::time::Instant::now();
-    let (shards, split) = shard(&encoded);
+    let files = files(study, &docs, &encoded);
+    crate::pipeline::timing("search: shards and files", t);
+    files
+}
+
+/// The index's files from its documents and terms.
+#[inline(never)] // Keeps the three stages apart in profiles.
+fn files(study: &Study, docs: &[Document], encoded: &BTreeMap<String, String>) -> Vec<OutputFile> {
+    let (shards, split) = shard(encoded);
 
     let mut files = Vec::new();
     for (key, members) in &shards {
@@ -181,70 +191,109 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
         &serde_json::to_value(&meta).unwrap_or_default(),
     ));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    crate::pipeline::timing("search: shards and files", t);
     files
 }
+
+/// Terms found in some documents, each with the documents it is in (in order).
+/// Terms are borrowed from the documents' text when it is their folded form
+/// already (most words: lowercase ASCII), so most terms cost no allocation.
+type Terms<'a> = FxHashMap<Cow<'a, str>, Vec<u32>>;
 
 /// Every term with its encoded posting list, in term order. Documents are read in
 /// parallel slices, each slice's lists are in document order, and slices are joined
 /// in order, so the lists come out sorted without sorting.
+#[inline(never)]
 fn postings(docs: &[Document]) -> BTreeMap<String, String> {
     use rayon::prelude::*;
-    let per_slice: Vec<HashMap<String, Vec<u32>>> = docs
-        .par_chunks(256)
+    // A few slices per thread: enough to balance the load, few enough that joining
+    // the slices' terms costs little.
+    let slice = docs
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(256);
+    let mut per_slice: Vec<Terms<'_>> = docs
+        .par_chunks(slice)
         .enumerate()
-        .map(|(c, slice)| {
-            let mut terms: HashMap<String, Vec<u32>> = HashMap::new();
-            let mut ascii = String::new();
-            for (i, doc) in slice.iter().enumerate() {
-                let n = (c * 256 + i) as u32;
+        .map(|(c, docs)| {
+            let mut terms = Terms::default();
+            let mut lower = String::new();
+            for (i, doc) in docs.iter().enumerate() {
+                let n = (c * slice + i) as u32;
                 for text in &doc.indexed {
-                    for word in text::words(text) {
-                        // Most words are ASCII: fold them without allocating.
-                        if word.is_ascii() {
-                            ascii.clear();
-                            ascii.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-                            add_posting(&mut terms, &ascii, n);
-                            continue;
-                        }
-                        let (folded, spelled) = text::index_forms(word);
-                        add_posting(&mut terms, &folded, n);
-                        if let Some(s) = spelled {
-                            add_posting(&mut terms, &s, n);
-                        }
-                    }
+                    index_text(text, n, &mut terms, &mut lower);
                 }
             }
             terms
         })
         .collect();
-    let mut all: HashMap<String, Vec<u32>> = HashMap::new();
-    for slice in per_slice {
-        for (term, list) in slice {
-            all.entry(term).or_default().extend(list);
+    let mut all = if per_slice.is_empty() {
+        Terms::default()
+    } else {
+        per_slice.remove(0)
+    };
+    for terms in per_slice {
+        for (term, list) in terms {
+            match all.get_mut(&*term) {
+                Some(l) => l.extend_from_slice(&list),
+                None => {
+                    all.insert(term, list);
+                }
+            }
         }
     }
-    let mut encoded: Vec<(String, String)> = all
+    let mut all: Vec<(Cow<'_, str>, Vec<u32>)> = all.into_iter().collect();
+    all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let encoded: Vec<(String, String)> = all
         .into_par_iter()
-        .map(|(t, list)| {
-            let p = encode::postings(&list);
-            (t, p)
-        })
+        .map(|(t, list)| (t.into_owned(), encode::postings(&list)))
         .collect();
-    encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
     encoded.into_iter().collect()
 }
 
-fn add_posting(terms: &mut HashMap<String, Vec<u32>>, term: &str, doc: u32) {
-    match terms.get_mut(term) {
-        Some(list) => {
-            if list.last() != Some(&doc) {
-                list.push(doc);
+/// Adds document `n` to the lists of the terms of `text`.
+fn index_text<'a>(text: &'a str, n: u32, terms: &mut Terms<'a>, lower: &mut String) {
+    for word in text::words(text) {
+        if !word.is_ascii() {
+            let (folded, spelled) = text::index_forms(word);
+            add_posting(terms, Cow::Owned(folded), n);
+            if let Some(s) = spelled {
+                add_posting(terms, Cow::Owned(s), n);
+            }
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Folded without allocating, unless the term is new.
+            lower.clear();
+            lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+            match terms.get_mut(lower.as_str()) {
+                Some(list) => push_doc(list, n),
+                None => {
+                    terms.insert(Cow::Owned(lower.clone()), vec![n]);
+                }
+            }
+        } else {
+            // Already folded: the term is the word itself.
+            match terms.get_mut(word) {
+                Some(list) => push_doc(list, n),
+                None => {
+                    terms.insert(Cow::Borrowed(word), vec![n]);
+                }
             }
         }
+    }
+}
+
+fn add_posting<'a>(terms: &mut Terms<'a>, term: Cow<'a, str>, doc: u32) {
+    match terms.get_mut(&*term) {
+        Some(list) => push_doc(list, doc),
         None => {
-            terms.insert(term.to_string(), vec![doc]);
+            terms.insert(term, vec![doc]);
         }
+    }
+}
+
+/// Adds `doc` to a list, once: a document's words come one after another.
+fn push_doc(list: &mut Vec<u32>, doc: u32) {
+    if list.last() != Some(&doc) {
+        list.push(doc);
     }
 }
 
@@ -274,6 +323,7 @@ struct Document {
 
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
 /// then quotes in study order. Results keep this order among equals.
+#[inline(never)]
 fn documents(study: &Study) -> Vec<Document> {
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let page = |kind: &str, c: &crate::model::Common, url: String| {

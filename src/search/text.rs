@@ -19,8 +19,72 @@ pub fn is_word_char(c: char) -> bool {
 
 /// The words of `text`, as written.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !is_word_char(c))
-        .filter(|w| !w.is_empty())
+    Words { text, pos: 0 }
+}
+
+/// The words of a text, found byte by byte: ASCII bytes are classified without
+/// decoding (an ASCII character is a word character exactly when it is an ASCII
+/// letter or digit), other characters are decoded and asked [`is_word_char`].
+struct Words<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Words<'_> {
+    /// The end of the character starting at byte `i`, if it is a word character.
+    #[inline]
+    fn word_char_end(&self, i: usize) -> Option<usize> {
+        let b = self.text.as_bytes()[i];
+        if b < 0x80 {
+            return b.is_ascii_alphanumeric().then_some(i + 1);
+        }
+        self.non_ascii_word_char_end(i)
+    }
+
+    #[inline(never)]
+    fn non_ascii_word_char_end(&self, i: usize) -> Option<usize> {
+        let c = self.text[i..].chars().next()?;
+        is_word_char(c).then_some(i + c.len_utf8())
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.text.as_bytes();
+        let mut i = self.pos;
+        // Skip to the first word character.
+        let mut end = loop {
+            if i >= bytes.len() {
+                self.pos = i;
+                return None;
+            }
+            match self.word_char_end(i) {
+                Some(end) => break end,
+                None if bytes[i] < 0x80 => i += 1,
+                None => i += utf8_len(bytes[i]),
+            }
+        };
+        let start = i;
+        while end < bytes.len() {
+            match self.word_char_end(end) {
+                Some(e) => end = e,
+                None => break,
+            }
+        }
+        self.pos = end;
+        Some(&self.text[start..end])
+    }
+}
+
+/// The length of the UTF-8 sequence that starts with `first`.
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        _ => 2,
+    }
 }
 
 /// The folded form of one word: lowercase, without diacritics.
