@@ -22,10 +22,10 @@ mod encode;
 pub mod text;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::ops::Range;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::json;
 
@@ -119,54 +119,69 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
 
 /// The index's files from its documents and terms.
 #[inline(never)] // Keeps the three stages apart in profiles.
-fn files(study: &Study, docs: &[Document], encoded: &BTreeMap<String, String>) -> Vec<OutputFile> {
-    let (shards, split) = shard(encoded);
+fn files(study: &Study, docs: &[Document<'_>], encoded: &[Encoded<'_>]) -> Vec<OutputFile> {
+    use rayon::prelude::*;
+    let sizes: Vec<(&str, usize)> = encoded.iter().map(|(t, p)| (&**t, p.len())).collect();
+    let (shards, split) = shard(&sizes);
+    let chunks = chunk(docs);
 
-    let mut files = Vec::new();
-    for (key, members) in &shards {
-        let map: serde_json::Map<String, serde_json::Value> = members
-            .iter()
-            .map(|t| (t.clone(), json!(encoded[t])))
-            .collect();
-        files.push(script(
-            format!("search/t/{}.js", file_key(key)),
-            "terms",
-            &json!(key),
-            &serde_json::Value::Object(map),
-        ));
-    }
+    let mut files: Vec<OutputFile> = Vec::with_capacity(shards.len() + chunks.len() + 64);
+    files.par_extend(shards.par_iter().map(|(key, range)| {
+        let terms = &encoded[range.clone()];
+        let size: usize = terms.iter().map(|(t, p)| t.len() + p.len() + 6).sum();
+        let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
+        out.extend_from_slice(b"thematicSearch.terms(");
+        json_string(&mut out, key);
+        out.push(b',');
+        let body = out.len();
+        out.push(b'{');
+        for (i, (term, postings)) in terms.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(&mut out, term);
+            out.push(b':');
+            json_string(&mut out, postings);
+        }
+        out.push(b'}');
+        escape_script_end(&mut out, body);
+        out.extend_from_slice(b");\n");
+        OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
+    }));
 
-    let chunks = chunk(&docs);
-    for (i, range) in chunks.iter().enumerate() {
-        let list: Vec<&str> = docs[range.clone()]
-            .iter()
-            .map(|d| d.stored.as_str())
-            .collect();
-        let text = format!(
-            "thematicSearch.docs({i},[{}]);\n",
-            list.join(",").replace("</", "<\\/")
-        );
-        files.push(OutputFile::new(
-            format!("search/d/{i}.js"),
-            text.into_bytes(),
-        ));
-    }
+    files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
+        let docs = &docs[range.clone()];
+        let size: usize = docs.iter().map(|d| d.stored.len() + 1).sum();
+        let mut out = Vec::with_capacity(size + size / 64 + 32);
+        out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
+        for (j, d) in docs.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            push_escaped(&mut out, &d.stored);
+        }
+        out.extend_from_slice(b"]);\n");
+        OutputFile::new(format!("search/d/{i}.js"), out)
+    }));
 
-    for (name, docs) in facets(study, &docs) {
-        files.push(script(
-            format!("search/f/{name}.js"),
-            "facet",
-            &json!(name),
-            &json!(encode::postings(&docs)),
-        ));
+    for (name, docs) in facets(study, docs) {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"thematicSearch.facet(");
+        json_string(&mut out, &name);
+        out.push(b',');
+        let body = out.len();
+        json_string(&mut out, &encode::postings(&docs));
+        escape_script_end(&mut out, body);
+        out.extend_from_slice(b");\n");
+        files.push(OutputFile::new(format!("search/f/{name}.js"), out));
     }
 
     let meta = Meta {
         version: 1,
         docs: docs.len(),
         chunks: chunks.iter().map(|r| r.end as u32).collect(),
-        keys: shards.keys().cloned().collect(),
-        split: split.into_iter().collect(),
+        keys: shards.into_iter().map(|(key, _)| key).collect(),
+        split,
         prefix: PREFIX,
         sites: study
             .sites
@@ -199,11 +214,14 @@ fn files(study: &Study, docs: &[Document], encoded: &BTreeMap<String, String>) -
 /// already (most words: lowercase ASCII), so most terms cost no allocation.
 type Terms<'a> = FxHashMap<Cow<'a, str>, Vec<u32>>;
 
+/// A term and its encoded posting list.
+type Encoded<'a> = (Cow<'a, str>, String);
+
 /// Every term with its encoded posting list, in term order. Documents are read in
 /// parallel slices, each slice's lists are in document order, and slices are joined
 /// in order, so the lists come out sorted without sorting.
 #[inline(never)]
-fn postings(docs: &[Document]) -> BTreeMap<String, String> {
+fn postings<'a>(docs: &'a [Document<'_>]) -> Vec<Encoded<'a>> {
     use rayon::prelude::*;
     // A few slices per thread: enough to balance the load, few enough that joining
     // the slices' terms costs little.
@@ -211,7 +229,7 @@ fn postings(docs: &[Document]) -> BTreeMap<String, String> {
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let mut per_slice: Vec<Terms<'_>> = docs
+    let mut per_slice: Vec<Terms<'a>> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
@@ -241,13 +259,11 @@ fn postings(docs: &[Document]) -> BTreeMap<String, String> {
             }
         }
     }
-    let mut all: Vec<(Cow<'_, str>, Vec<u32>)> = all.into_iter().collect();
+    let mut all: Vec<(Cow<'a, str>, Vec<u32>)> = all.into_iter().collect();
     all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let encoded: Vec<(String, String)> = all
-        .into_par_iter()
-        .map(|(t, list)| (t.into_owned(), encode::postings(&list)))
-        .collect();
-    encoded.into_iter().collect()
+    all.into_par_iter()
+        .map(|(t, list)| (t, encode::postings(&list)))
+        .collect()
 }
 
 /// Adds document `n` to the lists of the terms of `text`.
@@ -316,28 +332,29 @@ struct Meta {
 }
 
 /// One searchable thing: the texts it is found by, and what a result shows (JSON).
-struct Document {
-    indexed: Vec<String>,
+/// The texts are the study's own where they can be (a quote's), owned where they
+/// are made here (a page's plain text).
+struct Document<'a> {
+    indexed: Vec<Cow<'a, str>>,
     stored: String,
 }
 
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
 /// then quotes in study order. Results keep this order among equals.
 #[inline(never)]
-fn documents(study: &Study) -> Vec<Document> {
+fn documents(study: &Study) -> Vec<Document<'_>> {
+    use rayon::prelude::*;
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
-    let page = |kind: &str, c: &crate::model::Common, url: String| {
+    fn page<'a>(kind: &str, c: &'a crate::model::Common, url: String) -> Document<'a> {
         // Comments are the author's notes, never published (as on the pages).
         let (source, _) = remove_comments(&c.doc.body);
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut indexed = vec![c.title.clone(), body.clone()];
-        indexed.extend(c.summary.clone());
-        Document {
-            indexed,
-            stored: json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string(),
-        }
-    };
+        let stored = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
+        let mut indexed = vec![Cow::Borrowed(c.title.as_str()), Cow::Owned(body)];
+        indexed.extend(c.summary.as_deref().map(Cow::Borrowed));
+        Document { indexed, stored }
+    }
     for t in &study.themes {
         docs.push(page("t", &t.common, urls::theme(&t.common.id)));
     }
@@ -350,36 +367,49 @@ fn documents(study: &Study) -> Vec<Document> {
     for g in &study.groups {
         docs.push(page("g", &g.common, urls::group(&g.common.id)));
     }
-    for q in &study.quotes {
+    docs.par_extend(study.quotes.par_iter().map(|q| {
         let url = urls::quote(
             q.themes
                 .first()
                 .map(|&t| study.themes[t].common.id.as_str()),
             &q.id,
         );
-        let mut indexed = vec![q.text.clone()];
-        indexed.extend(q.original.as_ref().map(|o| o.text.clone()));
-        indexed.extend(q.context.clone());
-        indexed.push(q.participant.clone());
-        docs.push(Document {
-            indexed,
-            stored: json!([
-                "q",
-                q.id,
-                q.participant,
-                q.site,
-                q.group,
-                url,
-                q.text,
-                q.original.as_ref().map(|o| &o.text),
-                q.original.as_ref().map(|o| &o.lang),
-                q.original.as_ref().map(|o| o.rtl),
-                q.context,
-                q.themes,
-            ])
-            .to_string(),
-        });
-    }
+        let mut indexed = Vec::with_capacity(4);
+        indexed.push(Cow::Borrowed(q.text.as_str()));
+        indexed.extend(q.original.as_ref().map(|o| Cow::Borrowed(o.text.as_str())));
+        indexed.extend(q.context.as_deref().map(Cow::Borrowed));
+        indexed.push(Cow::Borrowed(q.participant.as_str()));
+        // The same JSON as `json!([...])` gives, written without building a
+        // `Value` (which would copy every string first).
+        let original = q.original.as_ref();
+        let fields = (
+            "q",
+            &q.id,
+            &q.participant,
+            q.site,
+            q.group,
+            &url,
+            &q.text,
+            original.map(|o| &o.text),
+            original.map(|o| &o.lang),
+            original.map(|o| o.rtl),
+            &q.context,
+            &q.themes,
+        );
+        let size = 64
+            + q.id.len()
+            + q.participant.len()
+            + url.len()
+            + q.text.len()
+            + original.map_or(0, |o| o.text.len() + o.lang.len())
+            + q.context.as_ref().map_or(0, String::len)
+            + 4 * q.themes.len();
+        let mut stored = Vec::with_capacity(size + size / 16);
+        serde_json::to_writer(&mut stored, &fields).unwrap_or_default();
+        // serde_json writes UTF-8 only.
+        let stored = String::from_utf8(stored).unwrap_or_default();
+        Document { indexed, stored }
+    }));
     docs
 }
 
@@ -394,54 +424,78 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// The shard key of `term`, given the prefixes that were split.
-fn shard_key(term: &str, split: &BTreeSet<String>) -> String {
-    let chars: Vec<char> = term.chars().collect();
-    let mut len = PREFIX.min(chars.len());
+/// The shard key of `term`, given the prefixes that were split: its shortest prefix
+/// (of at least [`PREFIX`] characters) that was not split, and whether the key is
+/// the whole term, split itself (an exact-term key, written with `$`).
+fn shard_key<'t>(term: &'t str, split: &FxHashSet<&str>) -> (&'t str, bool) {
+    let mut ends = term.char_indices().map(|(i, c)| i + c.len_utf8());
+    let mut end = 0;
+    for e in ends.by_ref().take(PREFIX) {
+        end = e;
+    }
     loop {
-        let key: String = chars[..len].iter().collect();
-        if !split.contains(&key) {
-            return key;
+        let key = &term[..end];
+        if !split.contains(key) {
+            return (key, false);
         }
-        if len == chars.len() {
-            return format!("{key}$");
+        match ends.next() {
+            Some(e) => end = e,
+            None => return (key, true),
         }
-        len += 1;
     }
 }
 
-/// Groups terms into shards by prefix, lengthening the prefix of any shard over
-/// budget. Returns the shards (key to terms) and the split prefixes.
-fn shard(encoded: &BTreeMap<String, String>) -> (BTreeMap<String, Vec<String>>, BTreeSet<String>) {
-    let mut split: BTreeSet<String> = BTreeSet::new();
+/// Groups terms (sorted, with the length of their encoded postings) into shards by
+/// prefix, lengthening the prefix of any shard over budget. Returns the shards (key,
+/// and the range of their terms) in key order, and the split prefixes in order.
+///
+/// A shard's terms are consecutive: every term starting with a key that was not
+/// split has that key (its shorter prefixes are the key's, all split), and the terms
+/// starting with a prefix are consecutive in sorted order.
+fn shard(terms: &[(&str, usize)]) -> (Vec<(String, Range<usize>)>, Vec<String>) {
+    let mut split: FxHashSet<&str> = FxHashSet::default();
     loop {
-        let mut shards: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
-        for (term, postings) in encoded {
-            let e = shards.entry(shard_key(term, &split)).or_default();
-            e.0.push(term.clone());
-            e.1 += term.len() + postings.len() + 6;
+        // (key, exact, terms, bytes)
+        let mut shards: Vec<(&str, bool, Range<usize>, usize)> = Vec::new();
+        for (i, &(term, postings)) in terms.iter().enumerate() {
+            let (key, exact) = shard_key(term, &split);
+            let size = term.len() + postings + 6;
+            match shards.last_mut() {
+                Some(s) if s.0 == key && s.1 == exact => {
+                    s.2.end = i + 1;
+                    s.3 += size;
+                }
+                _ => shards.push((key, exact, i..i + 1, size)),
+            }
         }
-        let over: Vec<String> = shards
-            .iter()
-            .filter(|(key, (terms, size))| {
-                *size > SHARD_BUDGET
-                    && !key.ends_with('$')
-                    && terms
-                        .iter()
-                        .any(|t| t.chars().count() > key.chars().count())
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        if over.is_empty() {
-            return (
-                shards
-                    .into_iter()
-                    .map(|(k, (terms, _))| (k, terms))
-                    .collect(),
-                split,
-            );
+        let before = split.len();
+        for (key, exact, range, size) in &shards {
+            // The terms start with the key: longer in bytes is longer in characters.
+            if *size > SHARD_BUDGET
+                && !exact
+                && terms[range.clone()].iter().any(|t| t.0.len() > key.len())
+            {
+                split.insert(key);
+            }
         }
-        split.extend(over);
+        if split.len() == before {
+            let mut shards: Vec<(String, Range<usize>)> = shards
+                .into_iter()
+                .map(|(key, exact, range, _)| {
+                    let key = if exact {
+                        format!("{key}$")
+                    } else {
+                        key.to_string()
+                    };
+                    (key, range)
+                })
+                .collect();
+            shards.sort_by(|a, b| a.0.cmp(&b.0));
+            debug_assert!(shards.windows(2).all(|w| w[0].0 < w[1].0), "a key twice");
+            let mut split: Vec<String> = split.into_iter().map(str::to_string).collect();
+            split.sort();
+            return (shards, split);
+        }
     }
 }
 
@@ -462,7 +516,7 @@ fn file_key(key: &str) -> String {
 }
 
 /// Consecutive documents in chunks of about [`CHUNK_BUDGET`] bytes.
-fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
+fn chunk(docs: &[Document<'_>]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, d) in docs.iter().enumerate() {
@@ -480,7 +534,7 @@ fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Posting lists of each site, group and theme (with its subthemes), over quotes.
-fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
+fn facets(study: &Study, docs: &[Document<'_>]) -> Vec<(String, Vec<u32>)> {
     let first_quote = (docs.len() - study.quotes.len()) as u32;
     let mut sites = vec![Vec::new(); study.sites.len()];
     let mut groups = vec![Vec::new(); study.groups.len()];
@@ -504,6 +558,32 @@ fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
     out.extend(named("group", groups));
     out.extend(named("theme", themes));
     out
+}
+
+/// Appends `s` as a JSON string.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing a string to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Appends `s` with every `</` written `<\\/`, which a script element cannot end at.
+fn push_escaped(out: &mut Vec<u8>, mut s: &str) {
+    while let Some(i) = s.find('<') {
+        out.extend_from_slice(&s.as_bytes()[..=i]);
+        if s.as_bytes().get(i + 1) == Some(&b'/') {
+            out.push(b'\\');
+        }
+        s = &s[i + 1..];
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Escapes `</` (as [`push_escaped`]) in `out` from byte `from` on.
+fn escape_script_end(out: &mut Vec<u8>, from: usize) {
+    if out[from..].windows(2).any(|w| w == b"</") {
+        let tail = out.split_off(from);
+        push_escaped(out, &String::from_utf8_lossy(&tail));
+    }
 }
 
 /// A script file that hands `data` to `thematicSearch.FUNCTION(key, data)`.
@@ -532,34 +612,44 @@ mod tests {
 
     #[test]
     fn shard_keys_lengthen_only_where_split() {
-        let mut split = BTreeSet::new();
-        assert_eq!(shard_key("bus", &split), "b");
-        assert_eq!(shard_key("a", &split), "a");
-        split.insert("b".to_string());
-        split.insert("bu".to_string());
-        assert_eq!(shard_key("bus", &split), "bus");
-        assert_eq!(shard_key("bu", &split), "bu$");
-        assert_eq!(shard_key("ba", &split), "ba");
-        assert_eq!(shard_key("b", &split), "b$");
+        let mut split = FxHashSet::default();
+        assert_eq!(shard_key("bus", &split), ("b", false));
+        assert_eq!(shard_key("a", &split), ("a", false));
+        split.insert("b");
+        split.insert("bu");
+        assert_eq!(shard_key("bus", &split), ("bus", false));
+        assert_eq!(shard_key("bu", &split), ("bu", true));
+        assert_eq!(shard_key("ba", &split), ("ba", false));
+        assert_eq!(shard_key("b", &split), ("b", true));
+        assert_eq!(shard_key("", &split), ("", false));
+        split.insert("ש");
+        assert_eq!(shard_key("שָׁלוֹם", &split), ("שָ", false));
     }
 
     #[test]
     fn a_large_shard_is_split_by_a_longer_prefix() {
-        let big = "!".to_string() + &"_".repeat(SHARD_BUDGET);
-        let mut encoded = BTreeMap::new();
-        encoded.insert("the".to_string(), big.clone());
-        encoded.insert("they".to_string(), big);
-        encoded.insert("thin".to_string(), "1".to_string());
-        encoded.insert("to".to_string(), "1".to_string());
-        let (shards, split) = shard(&encoded);
-        assert!(
-            split.contains("t") && split.contains("th") && split.contains("the"),
-            "{split:?}"
+        let big = 1 + SHARD_BUDGET;
+        let terms = [("the", big), ("they", big), ("thin", 1), ("to", 1)];
+        let (shards, split) = shard(&terms);
+        assert_eq!(split, ["t", "th", "the"]);
+        assert_eq!(
+            shards,
+            [
+                ("the$".to_string(), 0..1),
+                ("they".to_string(), 1..2),
+                ("thi".to_string(), 2..3),
+                ("to".to_string(), 3..4)
+            ]
         );
-        assert_eq!(shards["the$"], ["the"]);
-        assert_eq!(shards["they"], ["they"]);
-        assert_eq!(shards["thi"], ["thin"]);
-        assert_eq!(shards["to"], ["to"]);
+    }
+
+    #[test]
+    fn script_ends_are_escaped() {
+        let mut out = b"x</".to_vec();
+        push_escaped(&mut out, "a</b><</c/</");
+        assert_eq!(out, b"x</a<\\/b><<\\/c/<\\/");
+        escape_script_end(&mut out, 1);
+        assert_eq!(out, b"x<\\/a<\\/b><<\\/c/<\\/");
     }
 
     #[test]
