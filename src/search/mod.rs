@@ -109,39 +109,48 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
     let docs = documents(study);
     crate::pipeline::timing("search: documents", t);
     let t = std::time::Instant::now();
-    let encoded = postings(&docs);
+    let postings = postings(&docs);
     crate::pipeline::timing("search: postings", t);
     let t = std::time::Instant::now();
-    let files = files(study, &docs, &encoded);
+    let files = files(study, &docs, &postings);
     crate::pipeline::timing("search: shards and files", t);
     files
 }
 
 /// The index's files from its documents and terms.
 #[inline(never)] // Keeps the three stages apart in profiles.
-fn files(study: &Study, docs: &[Document<'_>], encoded: &[Encoded<'_>]) -> Vec<OutputFile> {
+fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<OutputFile> {
     use rayon::prelude::*;
-    let sizes: Vec<(&str, usize)> = encoded.iter().map(|(t, p)| (&**t, p.len())).collect();
+    let lists = |range: &Range<usize>| &postings.docs[range.clone()];
+    let sizes: Vec<(&str, usize)> = postings
+        .terms
+        .par_iter()
+        .map(|(term, range)| (&**term, encode::len(lists(range))))
+        .collect();
     let (shards, split) = shard(&sizes);
     let chunks = chunk(docs);
 
     let mut files: Vec<OutputFile> = Vec::with_capacity(shards.len() + chunks.len() + 64);
     files.par_extend(shards.par_iter().map(|(key, range)| {
-        let terms = &encoded[range.clone()];
-        let size: usize = terms.iter().map(|(t, p)| t.len() + p.len() + 6).sum();
+        let size: usize = sizes[range.clone()]
+            .iter()
+            .map(|(t, p)| t.len() + p + 6)
+            .sum();
         let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
         out.extend_from_slice(b"thematicSearch.terms(");
         json_string(&mut out, key);
         out.push(b',');
         let body = out.len();
         out.push(b'{');
-        for (i, (term, postings)) in terms.iter().enumerate() {
+        for (i, (term, docs)) in postings.terms[range.clone()].iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             json_string(&mut out, term);
-            out.push(b':');
-            json_string(&mut out, postings);
+            // The encoded list is JSON as it is: its characters need no escaping.
+            out.extend_from_slice(b":\"");
+            encode::write(lists(docs), &mut out);
+            out.push(b'"');
         }
         out.push(b'}');
         escape_script_end(&mut out, body);
@@ -209,19 +218,138 @@ fn files(study: &Study, docs: &[Document<'_>], encoded: &[Encoded<'_>]) -> Vec<O
     files
 }
 
-/// Terms found in some documents, each with the documents it is in (in order).
-/// Terms are borrowed from the documents' text when it is their folded form
-/// already (most words: lowercase ASCII), so most terms cost no allocation.
-type Terms<'a> = FxHashMap<Cow<'a, str>, Vec<u32>>;
+/// The terms of a slice of documents: each term's number in the slice, and the
+/// terms of each document by number.
+///
+/// Most terms are short: up to 16 bytes, they are keyed by their bytes as one
+/// number ([`pack`]), which hashes and compares in a few instructions and needs no
+/// allocation. Longer terms are kept as text, borrowed from the document where the
+/// word is its own folded form.
+#[derive(Default)]
+struct SliceTerms<'a> {
+    short: FxHashMap<u128, u32>,
+    long: FxHashMap<Cow<'a, str>, u32>,
+    /// By term number: the last document it was seen in (plus one), and in how
+    /// many documents.
+    seen: Vec<(u32, u32)>,
+    /// Term numbers, each document's after the last's, each term once a document.
+    terms: Vec<u32>,
+    /// Where each document's terms end in `terms`.
+    ends: Vec<u32>,
+}
 
-/// A term and its encoded posting list.
-type Encoded<'a> = (Cow<'a, str>, String);
+impl<'a> SliceTerms<'a> {
+    /// Counts term `t` in document `n` (once).
+    #[inline]
+    fn seen(&mut self, t: u32, n: u32) {
+        let seen = &mut self.seen[t as usize];
+        if seen.0 != n + 1 {
+            *seen = (n + 1, seen.1 + 1);
+            self.terms.push(t);
+        }
+    }
 
-/// Every term with its encoded posting list, in term order. Documents are read in
-/// parallel slices, each slice's lists are in document order, and slices are joined
-/// in order, so the lists come out sorted without sorting.
+    /// A new term's number.
+    fn new_term(&mut self) -> u32 {
+        self.seen.push((0, 0));
+        self.seen.len() as u32 - 1
+    }
+
+    /// Adds `term`, borrowed from document `n`.
+    #[inline]
+    fn add_borrowed(&mut self, term: &'a str, n: u32) {
+        let t = match pack(term.as_bytes()) {
+            Some(key) => match self.short.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let t = self.new_term();
+                    self.short.insert(key, t);
+                    t
+                }
+            },
+            None => match self.long.get(term) {
+                Some(&t) => t,
+                None => {
+                    let t = self.new_term();
+                    self.long.insert(Cow::Borrowed(term), t);
+                    t
+                }
+            },
+        };
+        self.seen(t, n);
+    }
+
+    /// Adds `term` of document `n`, allocated only if it is new and long.
+    fn add(&mut self, term: &str, n: u32) {
+        let t = match pack(term.as_bytes()) {
+            Some(key) => match self.short.get(&key) {
+                Some(&t) => t,
+                None => {
+                    let t = self.new_term();
+                    self.short.insert(key, t);
+                    t
+                }
+            },
+            None => match self.long.get(term) {
+                Some(&t) => t,
+                None => {
+                    let t = self.new_term();
+                    self.long.insert(Cow::Owned(term.to_string()), t);
+                    t
+                }
+            },
+        };
+        self.seen(t, n);
+    }
+}
+
+/// Every term and the documents it is in: `docs[range]` for each term, in order.
+struct Postings<'a> {
+    terms: Vec<(Cow<'a, str>, Range<usize>)>,
+    docs: Vec<u32>,
+}
+
+/// A term of up to 16 bytes as a number: its bytes in order from the lowest, the
+/// rest zero. Terms hold no NUL (it is not a word character, and folding makes
+/// none), so the number gives the term back.
+#[inline]
+fn pack(t: &[u8]) -> Option<u128> {
+    let n = t.len();
+    let u64_at = |i: usize| u64::from_le_bytes(t[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u32::from_le_bytes(t[i..i + 4].try_into().unwrap_or_default());
+    // Overlapping loads, the overlap shifted away.
+    let (lo, hi) = match n {
+        0 => (0, 0),
+        1..=3 => {
+            let v = t[0] as u64
+                | (t[n / 2] as u64) << (8 * (n / 2))
+                | (t[n - 1] as u64) << (8 * (n - 1));
+            (v, 0)
+        }
+        4..=7 => {
+            let v = u32_at(0) as u64 | ((u32_at(n - 4) as u64) >> (8 * (8 - n))) << 32;
+            (v, 0)
+        }
+        8 => (u64_at(0), 0),
+        9..=16 => (u64_at(0), u64_at(n - 8) >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some((hi as u128) << 64 | lo as u128)
+}
+
+/// The term [`pack`] made `key` of.
+fn unpack(key: u128) -> String {
+    let bytes = key.to_le_bytes();
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(16);
+    String::from_utf8_lossy(&bytes[..len]).into_owned()
+}
+
+/// Every term with the documents it is in, in term order. Documents are read in
+/// parallel slices, which number their terms; the slices' terms are then numbered
+/// for the whole study, sorted, and each one's documents written in place (the
+/// slices in order, so every list comes out in document order).
 #[inline(never)]
-fn postings<'a>(docs: &'a [Document<'_>]) -> Vec<Encoded<'a>> {
+fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
     use rayon::prelude::*;
     // A few slices per thread: enough to balance the load, few enough that joining
     // the slices' terms costs little.
@@ -229,87 +357,126 @@ fn postings<'a>(docs: &'a [Document<'_>]) -> Vec<Encoded<'a>> {
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let mut per_slice: Vec<Terms<'a>> = docs
+    let slices: Vec<SliceTerms<'a>> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
-            let mut terms = Terms::default();
+            let mut terms = SliceTerms::default();
             let mut lower = String::new();
             for (i, doc) in docs.iter().enumerate() {
                 let n = (c * slice + i) as u32;
                 for text in &doc.indexed {
                     index_text(text, n, &mut terms, &mut lower);
                 }
+                terms.ends.push(terms.terms.len() as u32);
             }
             terms
         })
         .collect();
-    let mut all = if per_slice.is_empty() {
-        Terms::default()
-    } else {
-        per_slice.remove(0)
-    };
-    for terms in per_slice {
-        for (term, list) in terms {
-            match all.get_mut(&*term) {
-                Some(l) => l.extend_from_slice(&list),
-                None => {
-                    all.insert(term, list);
-                }
+
+    // Number the terms for the whole study; count their documents.
+    let mut short: FxHashMap<u128, u32> = FxHashMap::default();
+    let mut long: FxHashMap<Cow<'a, str>, u32> = FxHashMap::default();
+    let mut counts: Vec<usize> = Vec::new();
+    // By slice: the study's number of each of its terms.
+    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
+    let mut slices: Vec<(Vec<(u32, u32)>, Vec<u32>, Vec<u32>)> = slices
+        .into_iter()
+        .map(|s| {
+            let mut number = vec![0; s.seen.len()];
+            for (key, t) in s.short {
+                let g = *short.entry(key).or_insert_with(|| {
+                    counts.push(0);
+                    counts.len() as u32 - 1
+                });
+                number[t as usize] = g;
             }
+            for (term, t) in s.long {
+                let g = *long.entry(term).or_insert_with(|| {
+                    counts.push(0);
+                    counts.len() as u32 - 1
+                });
+                number[t as usize] = g;
+            }
+            for (t, &(_, n)) in s.seen.iter().enumerate() {
+                counts[number[t] as usize] += n as usize;
+            }
+            numbers.push(number);
+            (s.seen, s.terms, s.ends)
+        })
+        .collect();
+
+    // Term order: short terms sort as numbers (bytes from the highest, zeros
+    // before any character), long ones as text; then the two are merged.
+    let mut short: Vec<(u128, u32)> = short
+        .into_iter()
+        .map(|(k, g)| (k.swap_bytes(), g))
+        .collect();
+    short.par_sort_unstable();
+    let mut long: Vec<(Cow<'a, str>, u32)> = long.into_iter().collect();
+    long.par_sort_unstable();
+    let mut order: Vec<(Cow<'a, str>, u32)> = Vec::with_capacity(short.len() + long.len());
+    let mut long = long.into_iter().peekable();
+    for (key, g) in short {
+        let term = unpack(key.swap_bytes());
+        while let Some(l) = long.next_if(|l| *l.0 < *term) {
+            order.push(l);
+        }
+        order.push((Cow::Owned(term), g));
+    }
+    order.extend(long);
+
+    // Where each term's documents start.
+    let mut start = vec![0; counts.len()];
+    let mut at = 0;
+    let terms: Vec<(Cow<'a, str>, Range<usize>)> = order
+        .into_iter()
+        .map(|(term, g)| {
+            start[g as usize] = at;
+            at += counts[g as usize];
+            (term, start[g as usize]..at)
+        })
+        .collect();
+    let mut docs_of = vec![0u32; at];
+    let mut n = 0u32;
+    for ((_, terms, ends), number) in slices.iter_mut().zip(&numbers) {
+        let mut from = 0;
+        for &end in ends.iter() {
+            for &t in &terms[from..end as usize] {
+                let at = &mut start[number[t as usize] as usize];
+                docs_of[*at] = n;
+                *at += 1;
+            }
+            from = end as usize;
+            n += 1;
         }
     }
-    let mut all: Vec<(Cow<'a, str>, Vec<u32>)> = all.into_iter().collect();
-    all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    all.into_par_iter()
-        .map(|(t, list)| (t, encode::postings(&list)))
-        .collect()
+    Postings {
+        terms,
+        docs: docs_of,
+    }
 }
 
 /// Adds document `n` to the lists of the terms of `text`.
-fn index_text<'a>(text: &'a str, n: u32, terms: &mut Terms<'a>, lower: &mut String) {
-    for word in text::words(text) {
-        if !word.is_ascii() {
-            let (folded, spelled) = text::index_forms(word);
-            add_posting(terms, Cow::Owned(folded), n);
-            if let Some(s) = spelled {
-                add_posting(terms, Cow::Owned(s), n);
-            }
-        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
-            // Folded without allocating, unless the term is new.
-            lower.clear();
-            lower.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-            match terms.get_mut(lower.as_str()) {
-                Some(list) => push_doc(list, n),
-                None => {
-                    terms.insert(Cow::Owned(lower.clone()), vec![n]);
-                }
-            }
-        } else {
+fn index_text<'a>(text: &'a str, n: u32, terms: &mut SliceTerms<'a>, lower: &mut String) {
+    for (word, kind) in text::words_with_kind(text) {
+        match kind {
             // Already folded: the term is the word itself.
-            match terms.get_mut(word) {
-                Some(list) => push_doc(list, n),
-                None => {
-                    terms.insert(Cow::Borrowed(word), vec![n]);
+            text::WordKind::Folded => terms.add_borrowed(word, n),
+            text::WordKind::AsciiUpper => {
+                lower.clear();
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+                terms.add(lower, n);
+            }
+            text::WordKind::Unicode => {
+                let (folded, spelled) = text::index_forms(word);
+                terms.add(&folded, n);
+                if let Some(s) = spelled {
+                    terms.add(&s, n);
                 }
             }
         }
-    }
-}
-
-fn add_posting<'a>(terms: &mut Terms<'a>, term: Cow<'a, str>, doc: u32) {
-    match terms.get_mut(&*term) {
-        Some(list) => push_doc(list, doc),
-        None => {
-            terms.insert(term, vec![doc]);
-        }
-    }
-}
-
-/// Adds `doc` to a list, once: a document's words come one after another.
-fn push_doc(list: &mut Vec<u32>, doc: u32) {
-    if list.last() != Some(&doc) {
-        list.push(doc);
     }
 }
 
@@ -641,6 +808,33 @@ mod tests {
                 ("to".to_string(), 3..4)
             ]
         );
+    }
+
+    #[test]
+    fn short_terms_pack_and_unpack() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "שָׁלוֹם",
+            "abcdefghijklmnop",
+        ];
+        let mut keys = Vec::new();
+        for w in words {
+            let key = pack(w.as_bytes()).unwrap();
+            assert_eq!(unpack(key), w);
+            keys.push(key);
+        }
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), words.len());
+        assert_eq!(pack(b"abcdefghijklmnopq"), None);
     }
 
     #[test]

@@ -19,28 +19,57 @@ pub fn is_word_char(c: char) -> bool {
 
 /// The words of `text`, as written.
 pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    Words { text, pos: 0 }.map(|(word, _)| word)
+}
+
+/// What a word is made of, as far as folding it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordKind {
+    /// Lowercase ASCII letters and digits: the word is its own folded form.
+    Folded,
+    /// ASCII letters and digits, some uppercase: folding lowercases them.
+    AsciiUpper,
+    /// Some characters beyond ASCII: see [`fold`] and [`index_forms`].
+    Unicode,
+}
+
+/// The words of `text`, as written, with what they are made of.
+pub fn words_with_kind(text: &str) -> impl Iterator<Item = (&str, WordKind)> {
     Words { text, pos: 0 }
 }
 
-/// The words of a text, found byte by byte: ASCII bytes are classified without
-/// decoding (an ASCII character is a word character exactly when it is an ASCII
-/// letter or digit), other characters are decoded and asked [`is_word_char`].
+/// How [`Words`] sees a byte.
+const SEPARATOR: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const NON_ASCII: u8 = 4;
+
+/// The class of every byte: an ASCII character is a word character exactly when
+/// it is an ASCII letter or digit; bytes of other characters need decoding.
+const CLASS: [u8; 256] = {
+    let mut t = [NON_ASCII; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'0'..=b'9' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            _ => SEPARATOR,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The words of a text, found byte by byte: ASCII bytes are classified by a table,
+/// other characters are decoded and asked [`is_word_char`].
 struct Words<'a> {
     text: &'a str,
     pos: usize,
 }
 
 impl Words<'_> {
-    /// The end of the character starting at byte `i`, if it is a word character.
-    #[inline]
-    fn word_char_end(&self, i: usize) -> Option<usize> {
-        let b = self.text.as_bytes()[i];
-        if b < 0x80 {
-            return b.is_ascii_alphanumeric().then_some(i + 1);
-        }
-        self.non_ascii_word_char_end(i)
-    }
-
+    /// The end of the non-ASCII character starting at byte `i`, if it is a word
+    /// character.
     #[inline(never)]
     fn non_ascii_word_char_end(&self, i: usize) -> Option<usize> {
         let c = self.text[i..].chars().next()?;
@@ -49,32 +78,61 @@ impl Words<'_> {
 }
 
 impl<'a> Iterator for Words<'a> {
-    type Item = &'a str;
+    type Item = (&'a str, WordKind);
 
-    fn next(&mut self) -> Option<&'a str> {
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
         let bytes = self.text.as_bytes();
         let mut i = self.pos;
         // Skip to the first word character.
-        let mut end = loop {
-            if i >= bytes.len() {
+        let (start, mut seen) = loop {
+            let Some(&b) = bytes.get(i) else {
                 self.pos = i;
                 return None;
-            }
-            match self.word_char_end(i) {
-                Some(end) => break end,
-                None if bytes[i] < 0x80 => i += 1,
-                None => i += utf8_len(bytes[i]),
+            };
+            match CLASS[b as usize] {
+                SEPARATOR => i += 1,
+                NON_ASCII => match self.non_ascii_word_char_end(i) {
+                    Some(end) => {
+                        let start = i;
+                        i = end;
+                        break (start, NON_ASCII);
+                    }
+                    None => i += utf8_len(b),
+                },
+                class => {
+                    let start = i;
+                    i += 1;
+                    break (start, class);
+                }
             }
         };
-        let start = i;
-        while end < bytes.len() {
-            match self.word_char_end(end) {
-                Some(e) => end = e,
-                None => break,
+        // Then to the end of the word.
+        while let Some(&b) = bytes.get(i) {
+            match CLASS[b as usize] {
+                SEPARATOR => break,
+                NON_ASCII => match self.non_ascii_word_char_end(i) {
+                    Some(end) => {
+                        i = end;
+                        seen |= NON_ASCII;
+                    }
+                    None => break,
+                },
+                class => {
+                    i += 1;
+                    seen |= class;
+                }
             }
         }
-        self.pos = end;
-        Some(&self.text[start..end])
+        self.pos = i;
+        let kind = if seen & NON_ASCII != 0 {
+            WordKind::Unicode
+        } else if seen & UPPER != 0 {
+            WordKind::AsciiUpper
+        } else {
+            WordKind::Folded
+        };
+        Some((&self.text[start..i], kind))
     }
 }
 
@@ -160,6 +218,21 @@ mod tests {
         );
         assert_eq!(index_forms("ônibus"), ("onibus".to_string(), None));
         assert_eq!(index_forms("bus"), ("bus".to_string(), None));
+    }
+
+    #[test]
+    fn words_tell_what_they_are_made_of() {
+        let w: Vec<(&str, WordKind)> = words_with_kind("bus Bus2 ônibus e\u{301} 7").collect();
+        assert_eq!(
+            w,
+            [
+                ("bus", WordKind::Folded),
+                ("Bus2", WordKind::AsciiUpper),
+                ("ônibus", WordKind::Unicode),
+                ("e\u{301}", WordKind::Unicode),
+                ("7", WordKind::Folded)
+            ]
+        );
     }
 
     #[test]
