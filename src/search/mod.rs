@@ -139,35 +139,31 @@ fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<O
         let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
         out.extend_from_slice(b"thematicSearch.terms(");
         json_string(&mut out, key);
-        out.push(b',');
-        let body = out.len();
-        out.push(b'{');
+        out.extend_from_slice(b",{");
         for (i, (term, docs)) in postings.terms[range.clone()].iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            json_string(&mut out, term);
+            script_json_string(&mut out, term);
             // The encoded list is JSON as it is: its characters need no escaping.
             out.extend_from_slice(b":\"");
             encode::write(lists(docs), &mut out);
             out.push(b'"');
         }
-        out.push(b'}');
-        escape_script_end(&mut out, body);
-        out.extend_from_slice(b");\n");
+        out.extend_from_slice(b"});\n");
         OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
     }));
 
     files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
         let docs = &docs[range.clone()];
         let size: usize = docs.iter().map(|d| d.stored.len() + 1).sum();
-        let mut out = Vec::with_capacity(size + size / 64 + 32);
+        let mut out = Vec::with_capacity(size + 32);
         out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
         for (j, d) in docs.iter().enumerate() {
             if j > 0 {
                 out.push(b',');
             }
-            push_escaped(&mut out, &d.stored);
+            out.extend_from_slice(&d.stored);
         }
         out.extend_from_slice(b"]);\n");
         OutputFile::new(format!("search/d/{i}.js"), out)
@@ -178,9 +174,7 @@ fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<O
         out.extend_from_slice(b"thematicSearch.facet(");
         json_string(&mut out, &name);
         out.push(b',');
-        let body = out.len();
-        json_string(&mut out, &encode::postings(&docs));
-        escape_script_end(&mut out, body);
+        script_json_string(&mut out, &encode::postings(&docs));
         out.extend_from_slice(b");\n");
         files.push(OutputFile::new(format!("search/f/{name}.js"), out));
     }
@@ -503,7 +497,10 @@ struct Meta {
 /// are made here (a page's plain text).
 struct Document<'a> {
     indexed: Vec<Cow<'a, str>>,
-    stored: String,
+    /// The JSON, with `</` escaped as in a script (see [`script_json_string`]).
+    stored: Vec<u8>,
+    /// The length of the JSON before `</` was escaped, which chunks are cut by.
+    len: usize,
 }
 
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
@@ -517,10 +514,16 @@ fn documents(study: &Study) -> Vec<Document<'_>> {
         let (source, _) = remove_comments(&c.doc.body);
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let stored = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
+        let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
+        let mut stored = Vec::with_capacity(json.len() + 8);
+        push_escaped(&mut stored, &json);
         let mut indexed = vec![Cow::Borrowed(c.title.as_str()), Cow::Owned(body)];
         indexed.extend(c.summary.as_deref().map(Cow::Borrowed));
-        Document { indexed, stored }
+        Document {
+            indexed,
+            stored,
+            len: json.len(),
+        }
     }
     for t in &study.themes {
         docs.push(page("t", &t.common, urls::theme(&t.common.id)));
@@ -549,20 +552,17 @@ fn documents(study: &Study) -> Vec<Document<'_>> {
         // The same JSON as `json!([...])` gives, written without building a
         // `Value` (which would copy every string first).
         let original = q.original.as_ref();
-        let fields = (
-            "q",
-            &q.id,
-            &q.participant,
-            q.site,
-            q.group,
-            &url,
-            &q.text,
-            original.map(|o| &o.text),
-            original.map(|o| &o.lang),
-            original.map(|o| o.rtl),
-            &q.context,
-            &q.themes,
-        );
+        let fields = QuoteFields {
+            id: &q.id,
+            participant: &q.participant,
+            site: q.site,
+            group: q.group,
+            url: &url,
+            text: &q.text,
+            original: original.map(|o| (o.text.as_str(), o.lang.as_str(), o.rtl)),
+            context: q.context.as_deref(),
+            themes: &q.themes,
+        };
         let size = 64
             + q.id.len()
             + q.participant.len()
@@ -572,10 +572,13 @@ fn documents(study: &Study) -> Vec<Document<'_>> {
             + q.context.as_ref().map_or(0, String::len)
             + 4 * q.themes.len();
         let mut stored = Vec::with_capacity(size + size / 16);
-        serde_json::to_writer(&mut stored, &fields).unwrap_or_default();
-        // serde_json writes UTF-8 only.
-        let stored = String::from_utf8(stored).unwrap_or_default();
-        Document { indexed, stored }
+        let added = quote_json(&mut stored, &fields);
+        let len = stored.len() - added;
+        Document {
+            indexed,
+            stored,
+            len,
+        }
     }));
     docs
 }
@@ -687,7 +690,7 @@ fn chunk(docs: &[Document<'_>]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, d) in docs.iter().enumerate() {
-        size += d.stored.len();
+        size += d.len;
         if size >= CHUNK_BUDGET {
             out.push(start..i + 1);
             start = i + 1;
@@ -727,30 +730,172 @@ fn facets(study: &Study, docs: &[Document<'_>]) -> Vec<(String, Vec<u32>)> {
     out
 }
 
-/// Appends `s` as a JSON string.
+/// Appends `s` as a JSON string, escaped as serde_json escapes it.
 fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing a string to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    write_json_string(out, s, false);
 }
 
-/// Appends `s` with every `</` written `<\\/`, which a script element cannot end at.
-fn push_escaped(out: &mut Vec<u8>, mut s: &str) {
+/// Appends `s` as a JSON string in a script: escaped as serde_json escapes it, and
+/// with every `</` written `<\/`, which a script element cannot end at. Returns the
+/// number of `\` added for `</`.
+///
+/// JSON escaping adds no `<` or `/`, and outside its strings a JSON text of strings,
+/// numbers, `true`, `false` and `null` has neither: escaping `</` in every string
+/// of a JSON text escapes every `</` of it.
+fn script_json_string(out: &mut Vec<u8>, s: &str) -> usize {
+    write_json_string(out, s, true)
+}
+
+/// The escape of each byte in a JSON string, as serde_json writes it: 0 for none,
+/// `u` for `\u00XX`, else the character after the `\`.
+const JSON_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Whether any of the 8 bytes of `x` needs a look: below 0x20, `"`, `\`, or (in a
+/// script) `<`. May say yes for bytes that do not; never no for one that does.
+#[inline]
+fn any_special(x: u64, script: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    let quote = zero(x ^ (ONES * b'"' as u64));
+    let backslash = zero(x ^ (ONES * b'\\' as u64));
+    let lt = if script {
+        zero(x ^ (ONES * b'<' as u64))
+    } else {
+        0
+    };
+    control | quote | backslash | lt != 0
+}
+
+fn write_json_string(out: &mut Vec<u8>, s: &str, script: bool) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut added = 0;
+    // Bytes from `run` on are not written yet; they need no escape.
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs a look.
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            if !any_special(x, script) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        match JSON_ESCAPE[b as usize] {
+            0 if script && b == b'<' && bytes.get(i + 1) == Some(&b'/') => {
+                out.extend_from_slice(&bytes[run..=i]);
+                out.push(b'\\');
+                added += 1;
+                run = i + 1;
+            }
+            0 => {}
+            b'u' => {
+                out.extend_from_slice(&bytes[run..i]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+                run = i + 1;
+            }
+            e => {
+                out.extend_from_slice(&bytes[run..i]);
+                out.push(b'\\');
+                out.push(e);
+                run = i + 1;
+            }
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+    added
+}
+
+/// Appends `s` with every `</` written `<\/` (as [`script_json_string`] does).
+fn push_escaped(out: &mut Vec<u8>, mut s: &str) -> usize {
+    let mut added = 0;
     while let Some(i) = s.find('<') {
         out.extend_from_slice(&s.as_bytes()[..=i]);
         if s.as_bytes().get(i + 1) == Some(&b'/') {
             out.push(b'\\');
+            added += 1;
         }
         s = &s[i + 1..];
     }
     out.extend_from_slice(s.as_bytes());
+    added
 }
 
-/// Escapes `</` (as [`push_escaped`]) in `out` from byte `from` on.
-fn escape_script_end(out: &mut Vec<u8>, from: usize) {
-    if out[from..].windows(2).any(|w| w == b"</") {
-        let tail = out.split_off(from);
-        push_escaped(out, &String::from_utf8_lossy(&tail));
+/// A quote's document as JSON (`["q", id, participant, site, group, url, text,
+/// original text, original language, right to left, context, themes]`), the bytes
+/// serde_json gives, written into `out` as in a script ([`script_json_string`]).
+/// Returns the number of `\` added for `</`.
+fn quote_json(out: &mut Vec<u8>, q: &QuoteFields<'_>) -> usize {
+    use std::io::Write as _;
+    let mut added = 0;
+    let mut string = |out: &mut Vec<u8>, s: Option<&str>| match s {
+        Some(s) => added += script_json_string(out, s),
+        None => out.extend_from_slice(b"null"),
+    };
+    out.extend_from_slice(b"[\"q\",");
+    string(out, Some(q.id));
+    out.push(b',');
+    string(out, Some(q.participant));
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, ",{},{},", q.site, q.group);
+    string(out, Some(q.url));
+    out.push(b',');
+    string(out, Some(q.text));
+    out.push(b',');
+    string(out, q.original.map(|o| o.0));
+    out.push(b',');
+    string(out, q.original.map(|o| o.1));
+    out.extend_from_slice(match q.original.map(|o| o.2) {
+        Some(true) => b",true,",
+        Some(false) => b",false,",
+        None => b",null,",
+    });
+    string(out, q.context);
+    out.extend_from_slice(b",[");
+    for (i, t) in q.themes.iter().enumerate() {
+        let _ = write!(out, "{}{t}", if i > 0 { "," } else { "" });
     }
+    out.extend_from_slice(b"]]");
+    added
+}
+
+/// What a quote's document shows.
+struct QuoteFields<'a> {
+    id: &'a str,
+    participant: &'a str,
+    site: usize,
+    group: usize,
+    url: &'a str,
+    text: &'a str,
+    /// Text, language and whether it is written right to left.
+    original: Option<(&'a str, &'a str, bool)>,
+    context: Option<&'a str>,
+    themes: &'a [usize],
 }
 
 /// A script file that hands `data` to `thematicSearch.FUNCTION(key, data)`.
@@ -838,12 +983,108 @@ mod tests {
     }
 
     #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut samples: Vec<String> = (0u8..128)
+            .map(|b| format!("ab{}cdefghij", b as char))
+            .collect();
+        samples.extend((0u8..128).map(|b| (b as char).to_string()));
+        samples.extend(
+            [
+                "",
+                "plain text, long enough for eight bytes at a time",
+                "\"quoted\" and \\ back\\slashed\\",
+                "tab\there\nnew line\r\u{8}\u{c}\u{1f}\u{7f}",
+                "Ônibus שָׁלוֹם 中文 🙂 </script> <b>",
+                "a</b></</",
+            ]
+            .map(String::from),
+        );
+        for s in &samples {
+            let expected = serde_json::to_string(s).unwrap();
+            let mut out = Vec::new();
+            json_string(&mut out, s);
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{s:?}");
+            let mut out = Vec::new();
+            let added = script_json_string(&mut out, s);
+            let script = expected.replace("</", "<\\/");
+            assert_eq!(added, script.len() - expected.len());
+            assert_eq!(String::from_utf8(out).unwrap(), script, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn quote_json_is_what_serde_json_writes() {
+        let themes = [3, 14];
+        let quotes = [
+            QuoteFields {
+                id: "q-1",
+                participant: "P1",
+                site: 0,
+                group: 12,
+                url: "themes/t3/#q-1",
+                text: "a \"quote\"\n with </script> in it",
+                original: Some(("ôn\\ibus", "pt-BR", true)),
+                context: Some("ctx\t"),
+                themes: &themes,
+            },
+            QuoteFields {
+                id: "q-2",
+                participant: "P2",
+                site: 7,
+                group: 0,
+                url: "quotes/#q-2",
+                text: "",
+                original: Some(("x", "he", false)),
+                context: None,
+                themes: &[],
+            },
+            QuoteFields {
+                original: None,
+                themes: &themes[..1],
+                ..QuoteFields {
+                    id: "q-3",
+                    participant: "",
+                    site: 1,
+                    group: 2,
+                    url: "u",
+                    text: "t",
+                    original: None,
+                    context: Some(""),
+                    themes: &[],
+                }
+            },
+        ];
+        for q in &quotes {
+            let expected = serde_json::to_string(&(
+                "q",
+                q.id,
+                q.participant,
+                q.site,
+                q.group,
+                q.url,
+                q.text,
+                q.original.map(|o| o.0),
+                q.original.map(|o| o.1),
+                q.original.map(|o| o.2),
+                q.context,
+                q.themes,
+            ))
+            .unwrap();
+            let mut out = Vec::new();
+            let added = quote_json(&mut out, q);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                expected.replace("</", "<\\/")
+            );
+            assert_eq!(added, expected.matches("</").count());
+        }
+    }
+
+    #[test]
     fn script_ends_are_escaped() {
         let mut out = b"x</".to_vec();
-        push_escaped(&mut out, "a</b><</c/</");
+        assert_eq!(push_escaped(&mut out, "a</b><</c/</"), 3);
         assert_eq!(out, b"x</a<\\/b><<\\/c/<\\/");
-        escape_script_end(&mut out, 1);
-        assert_eq!(out, b"x<\\/a<\\/b><<\\/c/<\\/");
     }
 
     #[test]
