@@ -60,6 +60,18 @@ const CLASS: [u8; 256] = {
     t
 };
 
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// For eight ASCII bytes (all below 0x80), the high bit of each byte that is in
+/// `lo..=hi` (no byte's sum carries into the next).
+#[inline]
+fn ascii_in(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x + ONES * (0x80 - lo as u64);
+    let above_hi = x + ONES * (0x7f - hi as u64);
+    at_least_lo & !above_hi & HIGH
+}
+
 /// The words of a text, found byte by byte: ASCII bytes are classified by a table,
 /// other characters are decoded and asked [`is_word_char`].
 struct Words<'a> {
@@ -107,8 +119,29 @@ impl<'a> Iterator for Words<'a> {
                 }
             }
         };
-        // Then to the end of the word.
-        while let Some(&b) = bytes.get(i) {
+        // Then to the end of the word: eight ASCII bytes at a time, else one by one.
+        loop {
+            if let Some(chunk) = bytes.get(i..i + 8) {
+                let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                if x & HIGH == 0 {
+                    let upper = ascii_in(x, b'A', b'Z');
+                    let word = upper | ascii_in(x, b'a', b'z') | ascii_in(x, b'0', b'9');
+                    let stop = !word & HIGH;
+                    if stop == 0 {
+                        seen |= if upper != 0 { UPPER } else { LOWER };
+                        i += 8;
+                        continue;
+                    }
+                    // The bytes before the first that is not a word character.
+                    let n = stop.trailing_zeros() as usize / 8;
+                    if upper & ((1 << (8 * n)) - 1) != 0 {
+                        seen |= UPPER;
+                    }
+                    i += n;
+                    break;
+                }
+            }
+            let Some(&b) = bytes.get(i) else { break };
             match CLASS[b as usize] {
                 SEPARATOR => break,
                 NON_ASCII => match self.non_ascii_word_char_end(i) {
@@ -233,6 +266,65 @@ mod tests {
                 ("7", WordKind::Folded)
             ]
         );
+    }
+
+    #[test]
+    fn words_are_those_of_splitting_at_each_character() {
+        let pieces = [
+            "a",
+            "Z",
+            "0",
+            "9",
+            "q",
+            " ",
+            ",",
+            "-",
+            "@",
+            "[",
+            "`",
+            "{",
+            "/",
+            ":",
+            "\n",
+            "\u{7f}",
+            "ô",
+            "\u{301}",
+            "ß",
+            "中",
+            "🙂",
+            "\u{a0}",
+            "—",
+            "½",
+            "İ",
+            "abcdefgh",
+            "ABCDEFGHIJ",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 40) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let expected: Vec<(&str, WordKind)> = text
+                .split(|c: char| !is_word_char(c))
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let kind = if !w.is_ascii() {
+                        WordKind::Unicode
+                    } else if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                        WordKind::AsciiUpper
+                    } else {
+                        WordKind::Folded
+                    };
+                    (w, kind)
+                })
+                .collect();
+            let found: Vec<(&str, WordKind)> = words_with_kind(&text).collect();
+            assert_eq!(found, expected, "{text:?}");
+        }
     }
 
     #[test]
