@@ -112,7 +112,7 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
     let docs = documents(study);
     crate::pipeline::timing("search: documents", t);
     let t = std::time::Instant::now();
-    let postings = postings(&docs);
+    let postings = postings(&docs.docs);
     crate::pipeline::timing("search: postings", t);
     let t = std::time::Instant::now();
     let files = files(study, &docs, &postings);
@@ -122,13 +122,13 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
 
 /// The index's files from its documents and terms.
 #[inline(never)] // Keeps the three stages apart in profiles.
-fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<OutputFile> {
+fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<OutputFile> {
+    let docs = &documents.docs;
     use rayon::prelude::*;
     let lists = |range: &Range<usize>| &postings.docs[range.clone()];
-    let sizes: Vec<(&str, usize)> = postings
-        .terms
-        .par_iter()
-        .map(|(term, range)| (&**term, encode::len(lists(range))))
+    let sizes: Vec<(&str, usize)> = (0..postings.terms.len())
+        .into_par_iter()
+        .map(|i| (postings.term(i), encode::len(lists(&postings.terms[i].1))))
         .collect();
     let (shards, split) = shard(&sizes);
     let chunks = chunk(docs);
@@ -143,11 +143,12 @@ fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<O
         out.extend_from_slice(b"thematicSearch.terms(");
         json_string(&mut out, key);
         out.extend_from_slice(b",{");
-        for (i, (term, docs)) in postings.terms[range.clone()].iter().enumerate() {
-            if i > 0 {
+        for i in range.clone() {
+            if i > range.start {
                 out.push(b',');
             }
-            script_json_string(&mut out, term);
+            script_json_string(&mut out, postings.term(i));
+            let docs = &postings.terms[i].1;
             // The encoded list is JSON as it is: its characters need no escaping.
             out.extend_from_slice(b":\"");
             encode::write(lists(docs), &mut out);
@@ -159,14 +160,17 @@ fn files(study: &Study, docs: &[Document<'_>], postings: &Postings<'_>) -> Vec<O
 
     files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
         let docs = &docs[range.clone()];
-        let size: usize = docs.iter().map(|d| d.stored.len() + 1).sum();
+        let size: usize = docs
+            .iter()
+            .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
+            .sum();
         let mut out = Vec::with_capacity(size + 32);
         out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
         for (j, d) in docs.iter().enumerate() {
             if j > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(&d.stored);
+            out.extend_from_slice(documents.stored(d));
         }
         out.extend_from_slice(b"]);\n");
         OutputFile::new(format!("search/d/{i}.js"), out)
@@ -300,10 +304,19 @@ impl<'a> SliceTerms<'a> {
     }
 }
 
-/// Every term and the documents it is in: `docs[range]` for each term, in order.
-struct Postings<'a> {
-    terms: Vec<(Cow<'a, str>, Range<usize>)>,
+/// Every term and the documents it is in, in term order: for each, the range of
+/// its text in `text` and of its documents in `docs`.
+struct Postings {
+    text: String,
+    terms: Vec<(Range<usize>, Range<usize>)>,
     docs: Vec<u32>,
+}
+
+impl Postings {
+    /// Term `i`'s text.
+    fn term(&self, i: usize) -> &str {
+        &self.text[self.terms[i].0.clone()]
+    }
 }
 
 /// A term of up to 16 bytes as a number: its bytes in order from the lowest, the
@@ -334,11 +347,11 @@ fn pack(t: &[u8]) -> Option<u128> {
     Some((hi as u128) << 64 | lo as u128)
 }
 
-/// The term [`pack`] made `key` of.
-fn unpack(key: u128) -> String {
-    let bytes = key.to_le_bytes();
+/// The term [`pack`] made a key of, from the key's bytes (`key.to_le_bytes()`).
+fn unpack(bytes: &[u8; 16]) -> &str {
     let len = bytes.iter().position(|&b| b == 0).unwrap_or(16);
-    String::from_utf8_lossy(&bytes[..len]).into_owned()
+    // The bytes of a term, which was UTF-8.
+    std::str::from_utf8(&bytes[..len]).unwrap_or_default()
 }
 
 /// Every term with the documents it is in, in term order. Documents are read in
@@ -346,7 +359,7 @@ fn unpack(key: u128) -> String {
 /// for the whole study, sorted, and each one's documents written in place (the
 /// slices in order, so every list comes out in document order).
 #[inline(never)]
-fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
+fn postings(docs: &[Document<'_>]) -> Postings {
     use rayon::prelude::*;
     // A few slices per thread: enough to balance the load, few enough that joining
     // the slices' terms costs little.
@@ -354,7 +367,7 @@ fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let slices: Vec<SliceTerms<'a>> = docs
+    let slices: Vec<SliceTerms<'_>> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
@@ -373,7 +386,7 @@ fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
 
     // Number the terms for the whole study; count their documents.
     let mut short: FxHashMap<u128, u32> = FxHashMap::default();
-    let mut long: FxHashMap<Cow<'a, str>, u32> = FxHashMap::default();
+    let mut long: FxHashMap<Cow<'_, str>, u32> = FxHashMap::default();
     let mut counts: Vec<usize> = Vec::new();
     // By slice: the study's number of each of its terms.
     let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
@@ -410,23 +423,31 @@ fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
         .map(|(k, g)| (k.swap_bytes(), g))
         .collect();
     short.par_sort_unstable();
-    let mut long: Vec<(Cow<'a, str>, u32)> = long.into_iter().collect();
+    let mut long: Vec<(Cow<'_, str>, u32)> = long.into_iter().collect();
     long.par_sort_unstable();
-    let mut order: Vec<(Cow<'a, str>, u32)> = Vec::with_capacity(short.len() + long.len());
+    let mut text = String::new();
+    let mut order: Vec<(Range<usize>, u32)> = Vec::with_capacity(short.len() + long.len());
     let mut long = long.into_iter().peekable();
     for (key, g) in short {
-        let term = unpack(key.swap_bytes());
-        while let Some(l) = long.next_if(|l| *l.0 < *term) {
-            order.push(l);
+        // The key was swapped: its big-endian bytes are the term's, first to last.
+        let bytes = key.to_be_bytes();
+        let term = unpack(&bytes);
+        while let Some((l, g)) = long.next_if(|l| *l.0 < *term) {
+            order.push((text.len()..text.len() + l.len(), g));
+            text.push_str(&l);
         }
-        order.push((Cow::Owned(term), g));
+        order.push((text.len()..text.len() + term.len(), g));
+        text.push_str(term);
     }
-    order.extend(long);
+    for (l, g) in long {
+        order.push((text.len()..text.len() + l.len(), g));
+        text.push_str(&l);
+    }
 
     // Where each term's documents start.
     let mut start = vec![0; counts.len()];
     let mut at = 0;
-    let terms: Vec<(Cow<'a, str>, Range<usize>)> = order
+    let terms: Vec<(Range<usize>, Range<usize>)> = order
         .into_iter()
         .map(|(term, g)| {
             start[g as usize] = at;
@@ -449,6 +470,7 @@ fn postings<'a>(docs: &'a [Document<'_>]) -> Postings<'a> {
         }
     }
     Postings {
+        text,
         terms,
         docs: docs_of,
     }
@@ -497,93 +519,155 @@ struct Meta {
 
 /// One searchable thing: the texts it is found by, and what a result shows (JSON).
 /// The texts are the study's own where they can be (a quote's), owned where they
-/// are made here (a page's plain text).
+/// are made here (a page's plain text); unused ones are empty.
 struct Document<'a> {
-    indexed: Vec<Cow<'a, str>>,
-    /// The JSON, with `</` escaped as in a script (see [`script_json_string`]).
-    stored: Vec<u8>,
+    indexed: [Cow<'a, str>; 4],
+    /// Where its JSON is in [`Documents::blocks`]: block, start and end. The JSON
+    /// has `</` escaped as in a script (see [`script_json_string`]).
+    stored: (u32, u32, u32),
     /// The length of the JSON before `</` was escaped, which chunks are cut by.
     len: usize,
 }
 
+/// Every document, and the blocks their JSON is written in (one for the pages,
+/// one per [`QUOTE_BLOCK`] quotes).
+struct Documents<'a> {
+    docs: Vec<Document<'a>>,
+    blocks: Vec<Vec<u8>>,
+}
+
+impl Documents<'_> {
+    /// The JSON of `doc`, `</` escaped.
+    fn stored(&self, doc: &Document<'_>) -> &[u8] {
+        let (block, start, end) = doc.stored;
+        &self.blocks[block as usize][start as usize..end as usize]
+    }
+}
+
+/// Quotes whose documents are written in one block.
+const QUOTE_BLOCK: usize = 1024;
+
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
 /// then quotes in study order. Results keep this order among equals.
 #[inline(never)]
-fn documents(study: &Study) -> Vec<Document<'_>> {
+fn documents(study: &Study) -> Documents<'_> {
     use rayon::prelude::*;
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
-    fn page<'a>(kind: &str, c: &'a crate::model::Common, url: String) -> Document<'a> {
+    let mut pages = Vec::new();
+    fn page<'a>(
+        pages: &mut Vec<u8>,
+        kind: &str,
+        c: &'a crate::model::Common,
+        url: String,
+    ) -> Document<'a> {
         // Comments are the author's notes, never published (as on the pages).
         let (source, _) = remove_comments(&c.doc.body);
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
-        let mut stored = Vec::with_capacity(json.len() + 8);
-        push_escaped(&mut stored, &json);
-        let mut indexed = vec![Cow::Borrowed(c.title.as_str()), Cow::Owned(body)];
-        indexed.extend(c.summary.as_deref().map(Cow::Borrowed));
+        let start = pages.len() as u32;
+        push_escaped(pages, &json);
+        let indexed = [
+            Cow::Borrowed(c.title.as_str()),
+            Cow::Owned(body),
+            Cow::Borrowed(c.summary.as_deref().unwrap_or_default()),
+            Cow::Borrowed(""),
+        ];
         Document {
             indexed,
-            stored,
+            stored: (0, start, pages.len() as u32),
             len: json.len(),
         }
     }
     for t in &study.themes {
-        docs.push(page("t", &t.common, urls::theme(&t.common.id)));
+        docs.push(page(&mut pages, "t", &t.common, urls::theme(&t.common.id)));
     }
     for f in &study.findings {
-        docs.push(page("f", &f.common, urls::finding(&f.common.id)));
+        docs.push(page(
+            &mut pages,
+            "f",
+            &f.common,
+            urls::finding(&f.common.id),
+        ));
     }
     for s in &study.sites {
-        docs.push(page("s", &s.common, urls::site(&s.common.id)));
+        docs.push(page(&mut pages, "s", &s.common, urls::site(&s.common.id)));
     }
     for g in &study.groups {
-        docs.push(page("g", &g.common, urls::group(&g.common.id)));
+        docs.push(page(&mut pages, "g", &g.common, urls::group(&g.common.id)));
     }
-    docs.par_extend(study.quotes.par_iter().map(|q| {
-        let url = urls::quote(
-            q.themes
-                .first()
-                .map(|&t| study.themes[t].common.id.as_str()),
-            &q.id,
-        );
-        let mut indexed = Vec::with_capacity(4);
-        indexed.push(Cow::Borrowed(q.text.as_str()));
-        indexed.extend(q.original.as_ref().map(|o| Cow::Borrowed(o.text.as_str())));
-        indexed.extend(q.context.as_deref().map(Cow::Borrowed));
-        indexed.push(Cow::Borrowed(q.participant.as_str()));
-        // The same JSON as `json!([...])` gives, written without building a
-        // `Value` (which would copy every string first).
-        let original = q.original.as_ref();
-        let fields = QuoteFields {
-            id: &q.id,
-            participant: &q.participant,
-            site: q.site,
-            group: q.group,
-            url: &url,
-            text: &q.text,
-            original: original.map(|o| (o.text.as_str(), o.lang.as_str(), o.rtl)),
-            context: q.context.as_deref(),
-            themes: &q.themes,
-        };
-        let size = 64
-            + q.id.len()
-            + q.participant.len()
-            + url.len()
-            + q.text.len()
-            + original.map_or(0, |o| o.text.len() + o.lang.len())
-            + q.context.as_ref().map_or(0, String::len)
-            + 4 * q.themes.len();
-        let mut stored = Vec::with_capacity(size + size / 16);
-        let added = quote_json(&mut stored, &fields);
-        let len = stored.len() - added;
-        Document {
-            indexed,
-            stored,
-            len,
-        }
-    }));
-    docs
+    // A quote's URL is its first theme's with its id appended (see the test
+    // `quote_urls_end_with_their_id`): made once per theme.
+    let quote_urls: Vec<String> = study
+        .themes
+        .iter()
+        .map(|t| urls::quote(Some(&t.common.id), ""))
+        .collect();
+    let no_theme = urls::quote(None, "");
+    let quote_blocks: Vec<(Vec<u8>, Vec<Document<'_>>)> = study
+        .quotes
+        .par_chunks(QUOTE_BLOCK)
+        .enumerate()
+        .map(|(b, quotes)| {
+            let size: usize = quotes
+                .iter()
+                .map(|q| {
+                    let original = q.original.as_ref();
+                    96 + q.id.len()
+                        + q.participant.len()
+                        + q.text.len()
+                        + original.map_or(0, |o| o.text.len() + o.lang.len())
+                        + q.context.as_ref().map_or(0, String::len)
+                        + 4 * q.themes.len()
+                })
+                .sum();
+            let mut block = Vec::with_capacity(size + size / 16);
+            let mut url = String::new();
+            let docs = quotes
+                .iter()
+                .map(|q| {
+                    url.clear();
+                    url.push_str(q.themes.first().map_or(&no_theme, |&t| &quote_urls[t]));
+                    url.push_str(&q.id);
+                    let original = q.original.as_ref();
+                    // The same JSON as `json!([...])` gives, written without building
+                    // a `Value` (which would copy every string first).
+                    let fields = QuoteFields {
+                        id: &q.id,
+                        participant: &q.participant,
+                        site: q.site,
+                        group: q.group,
+                        url: &url,
+                        text: &q.text,
+                        original: original.map(|o| (o.text.as_str(), o.lang.as_str(), o.rtl)),
+                        context: q.context.as_deref(),
+                        themes: &q.themes,
+                    };
+                    let start = block.len();
+                    let added = quote_json(&mut block, &fields);
+                    let indexed = [
+                        Cow::Borrowed(q.text.as_str()),
+                        Cow::Borrowed(original.map_or("", |o| o.text.as_str())),
+                        Cow::Borrowed(q.context.as_deref().unwrap_or_default()),
+                        Cow::Borrowed(q.participant.as_str()),
+                    ];
+                    Document {
+                        indexed,
+                        stored: (b as u32 + 1, start as u32, block.len() as u32),
+                        len: block.len() - start - added,
+                    }
+                })
+                .collect();
+            (block, docs)
+        })
+        .collect();
+    let mut blocks = Vec::with_capacity(quote_blocks.len() + 1);
+    blocks.push(pages);
+    for (block, quotes) in quote_blocks {
+        blocks.push(block);
+        docs.extend(quotes);
+    }
+    Documents { docs, blocks }
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -976,13 +1060,23 @@ mod tests {
         let mut keys = Vec::new();
         for w in words {
             let key = pack(w.as_bytes()).unwrap();
-            assert_eq!(unpack(key), w);
+            assert_eq!(unpack(&key.to_le_bytes()), w);
             keys.push(key);
         }
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), words.len());
         assert_eq!(pack(b"abcdefghijklmnopq"), None);
+    }
+
+    #[test]
+    fn quote_urls_end_with_their_id() {
+        for theme in [Some("t1"), Some("t3-s1"), None] {
+            for id in ["q-1", "281", "a_b"] {
+                let url = urls::quote(theme, id);
+                assert_eq!(url, urls::quote(theme, "") + id);
+            }
+        }
     }
 
     #[test]
