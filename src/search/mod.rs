@@ -228,79 +228,88 @@ fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<O
 /// word is its own folded form.
 #[derive(Default)]
 struct SliceTerms<'a> {
-    short: FxHashMap<u128, u32>,
-    long: FxHashMap<Cow<'a, str>, u32>,
-    /// By term number: the last document it was seen in (plus one), and in how
-    /// many documents.
-    seen: Vec<(u32, u32)>,
+    /// Short terms by key, as two halves (a smaller entry than a `u128`'s), with
+    /// their number and the last document they were seen in (plus one): one place
+    /// in memory to look at for a word.
+    short: FxHashMap<(u64, u64), (u32, u32)>,
+    /// The same for terms of up to 8 bytes: a still smaller entry.
+    shorter: FxHashMap<u64, (u32, u32)>,
+    long: FxHashMap<Cow<'a, str>, (u32, u32)>,
+    /// Number of terms.
+    len: u32,
     /// Term numbers, each document's after the last's, each term once a document.
     terms: Vec<u32>,
     /// Where each document's terms end in `terms`.
     ends: Vec<u32>,
 }
 
-impl<'a> SliceTerms<'a> {
-    /// Counts term `t` in document `n` (once).
-    #[inline]
-    fn seen(&mut self, t: u32, n: u32) {
-        let seen = &mut self.seen[t as usize];
-        if seen.0 != n + 1 {
-            *seen = (n + 1, seen.1 + 1);
-            self.terms.push(t);
-        }
+/// Adds a term, numbered `number` or else `len` (then counted in `len`), to
+/// document `n`'s terms unless it was seen in it already.
+#[inline]
+fn add_term(
+    entry: std::collections::hash_map::Entry<'_, impl Sized, (u32, u32)>,
+    len: &mut u32,
+    terms: &mut Vec<u32>,
+    n: u32,
+) {
+    let (number, last) = entry.or_insert_with(|| {
+        *len += 1;
+        (*len - 1, 0)
+    });
+    if *last != n + 1 {
+        *last = n + 1;
+        terms.push(*number);
     }
+}
 
-    /// A new term's number.
-    fn new_term(&mut self) -> u32 {
-        self.seen.push((0, 0));
-        self.seen.len() as u32 - 1
+impl<'a> SliceTerms<'a> {
+    /// Adds the short term packed as `key` ([`pack`]), of document `n`.
+    #[inline]
+    fn add_short(&mut self, key: u128, n: u32) {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        if hi == 0 {
+            add_term(self.shorter.entry(lo), &mut self.len, &mut self.terms, n);
+        } else {
+            add_term(
+                self.short.entry((lo, hi)),
+                &mut self.len,
+                &mut self.terms,
+                n,
+            );
+        }
     }
 
     /// Adds `term`, borrowed from document `n`.
     #[inline]
     fn add_borrowed(&mut self, term: &'a str, n: u32) {
-        let t = match pack(term.as_bytes()) {
-            Some(key) => match self.short.get(&key) {
-                Some(&t) => t,
-                None => {
-                    let t = self.new_term();
-                    self.short.insert(key, t);
-                    t
-                }
-            },
-            None => match self.long.get(term) {
-                Some(&t) => t,
-                None => {
-                    let t = self.new_term();
-                    self.long.insert(Cow::Borrowed(term), t);
-                    t
-                }
-            },
-        };
-        self.seen(t, n);
+        match pack(term.as_bytes()) {
+            Some(key) => self.add_short(key, n),
+            None => {
+                let entry = self.long.entry(Cow::Borrowed(term));
+                add_term(entry, &mut self.len, &mut self.terms, n);
+            }
+        }
     }
 
     /// Adds `term` of document `n`, allocated only if it is new and long.
     fn add(&mut self, term: &str, n: u32) {
-        let t = match pack(term.as_bytes()) {
-            Some(key) => match self.short.get(&key) {
-                Some(&t) => t,
+        match pack(term.as_bytes()) {
+            Some(key) => self.add_short(key, n),
+            None => match self.long.get_mut(term) {
+                Some((number, last)) => {
+                    if *last != n + 1 {
+                        *last = n + 1;
+                        self.terms.push(*number);
+                    }
+                }
                 None => {
-                    let t = self.new_term();
-                    self.short.insert(key, t);
-                    t
+                    self.long
+                        .insert(Cow::Owned(term.to_string()), (self.len, n + 1));
+                    self.terms.push(self.len);
+                    self.len += 1;
                 }
             },
-            None => match self.long.get(term) {
-                Some(&t) => t,
-                None => {
-                    let t = self.new_term();
-                    self.long.insert(Cow::Owned(term.to_string()), t);
-                    t
-                }
-            },
-        };
-        self.seen(t, n);
+        }
     }
 }
 
@@ -367,7 +376,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let slices: Vec<SliceTerms<'_>> = docs
+    let slices: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
@@ -380,7 +389,12 @@ fn postings(docs: &[Document<'_>]) -> Postings {
                 }
                 terms.ends.push(terms.terms.len() as u32);
             }
-            terms
+            // In how many of the slice's documents each term is.
+            let mut counts = vec![0u32; terms.len as usize];
+            for &t in &terms.terms {
+                counts[t as usize] += 1;
+            }
+            (terms, counts)
         })
         .collect();
 
@@ -390,29 +404,31 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     let mut counts: Vec<usize> = Vec::new();
     // By slice: the study's number of each of its terms.
     let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-    let mut slices: Vec<(Vec<(u32, u32)>, Vec<u32>, Vec<u32>)> = slices
+    let slices: Vec<(Vec<u32>, Vec<u32>)> = slices
         .into_iter()
-        .map(|s| {
-            let mut number = vec![0; s.seen.len()];
-            for (key, t) in s.short {
+        .map(|(s, slice_counts)| {
+            let mut number = vec![0; s.len as usize];
+            let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
+            for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
+                let key = (hi as u128) << 64 | lo as u128;
                 let g = *short.entry(key).or_insert_with(|| {
                     counts.push(0);
                     counts.len() as u32 - 1
                 });
                 number[t as usize] = g;
             }
-            for (term, t) in s.long {
+            for (term, (t, _)) in s.long {
                 let g = *long.entry(term).or_insert_with(|| {
                     counts.push(0);
                     counts.len() as u32 - 1
                 });
                 number[t as usize] = g;
             }
-            for (t, &(_, n)) in s.seen.iter().enumerate() {
+            for (t, &n) in slice_counts.iter().enumerate() {
                 counts[number[t] as usize] += n as usize;
             }
             numbers.push(number);
-            (s.seen, s.terms, s.ends)
+            (s.terms, s.ends)
         })
         .collect();
 
@@ -457,7 +473,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
         .collect();
     let mut docs_of = vec![0u32; at];
     let mut n = 0u32;
-    for ((_, terms, ends), number) in slices.iter_mut().zip(&numbers) {
+    for ((terms, ends), number) in slices.iter().zip(&numbers) {
         let mut from = 0;
         for &end in ends.iter() {
             for &t in &terms[from..end as usize] {
