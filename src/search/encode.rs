@@ -13,15 +13,50 @@ const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 
 /// `docs` (sorted, distinct) in the shorter of the two forms.
 pub fn postings(docs: &[u32]) -> String {
-    let gaps = gaps(docs);
+    let mut out = Vec::with_capacity(len(docs));
+    write(docs, &mut out);
+    // Every byte is from ALPHABET (or `!`): ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The length of [`postings`]`(docs)`, without writing it.
+pub fn len(docs: &[u32]) -> usize {
+    let gaps = gaps_len(docs);
     match docs.last() {
-        Some(&last) if (last as usize / 6 + 2) < gaps.len() => bitmap(docs, last),
+        Some(&last) if bitmap_len(last) < gaps => bitmap_len(last),
         _ => gaps,
     }
 }
 
-fn gaps(docs: &[u32]) -> String {
-    let mut out = String::with_capacity(docs.len() * 2);
+/// Appends [`postings`]`(docs)` to `out`.
+pub fn write(docs: &[u32], out: &mut Vec<u8>) {
+    match docs.last() {
+        Some(&last) if bitmap_len(last) < gaps_len(docs) => bitmap(docs, last, out),
+        _ => gaps(docs, out),
+    }
+}
+
+/// The length of the bitmap form of a list ending at `last`.
+fn bitmap_len(last: u32) -> usize {
+    last as usize / 6 + 2
+}
+
+/// The length of the gaps form of `docs`: one character per 5 bits of each gap.
+fn gaps_len(docs: &[u32]) -> usize {
+    let mut prev: Option<u32> = None;
+    let mut len = 0;
+    for &d in docs {
+        let gap = match prev {
+            None => d,
+            Some(p) => d - p - 1,
+        };
+        prev = Some(d);
+        len += ((32 - gap.leading_zeros()) as usize).div_ceil(5).max(1);
+    }
+    len
+}
+
+fn gaps(docs: &[u32], out: &mut Vec<u8>) {
     let mut prev: Option<u32> = None;
     for &d in docs {
         let mut gap = match prev {
@@ -33,24 +68,22 @@ fn gaps(docs: &[u32]) -> String {
             let group = gap & 31;
             gap >>= 5;
             let more = if gap > 0 { 32 } else { 0 };
-            out.push(ALPHABET[(group | more) as usize] as char);
+            out.push(ALPHABET[(group | more) as usize]);
             if gap == 0 {
                 break;
             }
         }
     }
-    out
 }
 
-fn bitmap(docs: &[u32], last: u32) -> String {
+fn bitmap(docs: &[u32], last: u32, out: &mut Vec<u8>) {
     let mut bits = vec![0u8; last as usize / 6 + 1];
     for &d in docs {
         bits[d as usize / 6] |= 1 << (d % 6);
     }
-    let mut out = String::with_capacity(bits.len() + 1);
-    out.push('!');
-    out.extend(bits.iter().map(|&b| ALPHABET[b as usize] as char));
-    out
+    out.reserve(bits.len() + 1);
+    out.push(b'!');
+    out.extend(bits.iter().map(|&b| ALPHABET[b as usize]));
 }
 
 #[cfg(test)]
@@ -97,6 +130,24 @@ mod tests {
         assert_eq!(postings(&[5]), "5");
         assert_eq!(postings(&[5, 40]), "5Y1");
         assert_eq!(postings(&[]), "");
+    }
+
+    #[test]
+    fn lengths_are_the_lengths_written() {
+        let lists: [&[u32]; 7] = [
+            &[],
+            &[0],
+            &[31, 32, 1100, 1_000_000],
+            &[0, 1, 2, 3, 4, 5, 6, 7],
+            &[5, 40],
+            &[0, 33_554_432, u32::MAX],
+            &[0, 6, 12, 18, 24],
+        ];
+        for docs in lists {
+            assert_eq!(len(docs), postings(docs).len(), "{docs:?}");
+        }
+        let dense: Vec<u32> = (0..600).filter(|d| d % 3 != 0).collect();
+        assert_eq!(len(&dense), postings(&dense).len());
     }
 
     #[test]

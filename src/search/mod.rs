@@ -21,9 +21,11 @@
 mod encode;
 pub mod text;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::borrow::Cow;
 use std::fmt::Write;
+use std::ops::Range;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::json;
 
@@ -63,13 +65,16 @@ impl IndexCache {
     }
 }
 
-/// A hash of everything the index is built from.
+/// A hash of everything the index is built from. FxHasher: it reads the study's
+/// text (tens of MB in a large study) about ten times as fast as SipHash, and the
+/// hash only tells one build's inputs from the last one's.
 fn inputs_hash(study: &Study) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
+    use rustc_hash::FxHasher;
+    use std::hash::{Hash, Hasher};
+    let mut h = FxHasher::default();
     // Quote links name the page of their list that shows them.
     study.meta.page_size.hash(&mut h);
-    let common = |c: &crate::model::Common, h: &mut DefaultHasher| {
+    let common = |c: &crate::model::Common, h: &mut FxHasher| {
         (&c.id, &c.title, &c.summary, &c.doc.body).hash(h);
     };
     for t in &study.themes {
@@ -109,56 +114,86 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
     let docs = documents(study);
     crate::pipeline::timing("search: documents", t);
     let t = std::time::Instant::now();
-    let encoded = postings(&docs);
+    let postings = postings(&docs.docs);
     crate::pipeline::timing("search: postings", t);
     let t = std::time::Instant::now();
-    let (shards, split) = shard(&encoded);
+    let files = files(study, &docs, &postings);
+    crate::pipeline::timing("search: shards and files", t);
+    files
+}
 
-    let mut files = Vec::new();
-    for (key, members) in &shards {
-        let map: serde_json::Map<String, serde_json::Value> = members
+/// The index's files from its documents and terms.
+#[inline(never)] // Keeps the three stages apart in profiles.
+fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<OutputFile> {
+    let docs = &documents.docs;
+    use rayon::prelude::*;
+    let lists = |range: &Range<usize>| &postings.docs[range.clone()];
+    let sizes: Vec<(&str, usize)> = (0..postings.terms.len())
+        .into_par_iter()
+        .map(|i| (postings.term(i), encode::len(lists(&postings.terms[i].1))))
+        .collect();
+    let (shards, split) = shard(&sizes);
+    let chunks = chunk(docs);
+
+    let mut files: Vec<OutputFile> = Vec::with_capacity(shards.len() + chunks.len() + 64);
+    files.par_extend(shards.par_iter().map(|(key, range)| {
+        let size: usize = sizes[range.clone()]
             .iter()
-            .map(|t| (t.clone(), json!(encoded[t])))
-            .collect();
-        files.push(script(
-            format!("search/t/{}.js", file_key(key)),
-            "terms",
-            &json!(key),
-            &serde_json::Value::Object(map),
-        ));
-    }
+            .map(|(t, p)| t.len() + p + 6)
+            .sum();
+        let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
+        out.extend_from_slice(b"thematicSearch.terms(");
+        json_string(&mut out, key);
+        out.extend_from_slice(b",{");
+        for i in range.clone() {
+            if i > range.start {
+                out.push(b',');
+            }
+            script_json_string(&mut out, postings.term(i));
+            let docs = &postings.terms[i].1;
+            // The encoded list is JSON as it is: its characters need no escaping.
+            out.extend_from_slice(b":\"");
+            encode::write(lists(docs), &mut out);
+            out.push(b'"');
+        }
+        out.extend_from_slice(b"});\n");
+        OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
+    }));
 
-    let chunks = chunk(&docs);
-    for (i, range) in chunks.iter().enumerate() {
-        let list: Vec<&str> = docs[range.clone()]
+    files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
+        let docs = &docs[range.clone()];
+        let size: usize = docs
             .iter()
-            .map(|d| d.stored.as_str())
-            .collect();
-        let text = format!(
-            "thematicSearch.docs({i},[{}]);\n",
-            list.join(",").replace("</", "<\\/")
-        );
-        files.push(OutputFile::new(
-            format!("search/d/{i}.js"),
-            text.into_bytes(),
-        ));
-    }
+            .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
+            .sum();
+        let mut out = Vec::with_capacity(size + 32);
+        out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
+        for (j, d) in docs.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(documents.stored(d));
+        }
+        out.extend_from_slice(b"]);\n");
+        OutputFile::new(format!("search/d/{i}.js"), out)
+    }));
 
-    for (name, docs) in facets(study, &docs) {
-        files.push(script(
-            format!("search/f/{name}.js"),
-            "facet",
-            &json!(name),
-            &json!(encode::postings(&docs)),
-        ));
+    for (name, docs) in facets(study, docs) {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"thematicSearch.facet(");
+        json_string(&mut out, &name);
+        out.push(b',');
+        script_json_string(&mut out, &encode::postings(&docs));
+        out.extend_from_slice(b");\n");
+        files.push(OutputFile::new(format!("search/f/{name}.js"), out));
     }
 
     let meta = Meta {
         version: 1,
         docs: docs.len(),
         chunks: chunks.iter().map(|r| r.end as u32).collect(),
-        keys: shards.keys().cloned().collect(),
-        split: split.into_iter().collect(),
+        keys: shards.into_iter().map(|(key, _)| key).collect(),
+        split,
         prefix: PREFIX,
         sites: study
             .sites
@@ -183,69 +218,301 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
         &serde_json::to_value(&meta).unwrap_or_default(),
     ));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    crate::pipeline::timing("search: shards and files", t);
     files
 }
 
-/// Every term with its encoded posting list, in term order. Documents are read in
-/// parallel slices, each slice's lists are in document order, and slices are joined
-/// in order, so the lists come out sorted without sorting.
-fn postings(docs: &[Document]) -> BTreeMap<String, String> {
-    use rayon::prelude::*;
-    let per_slice: Vec<HashMap<String, Vec<u32>>> = docs
-        .par_chunks(256)
-        .enumerate()
-        .map(|(c, slice)| {
-            let mut terms: HashMap<String, Vec<u32>> = HashMap::new();
-            let mut ascii = String::new();
-            for (i, doc) in slice.iter().enumerate() {
-                let n = (c * 256 + i) as u32;
-                for text in &doc.indexed {
-                    for word in text::words(text) {
-                        // Most words are ASCII: fold them without allocating.
-                        if word.is_ascii() {
-                            ascii.clear();
-                            ascii.extend(word.chars().map(|c| c.to_ascii_lowercase()));
-                            add_posting(&mut terms, &ascii, n);
-                            continue;
-                        }
-                        let (folded, spelled) = text::index_forms(word);
-                        add_posting(&mut terms, &folded, n);
-                        if let Some(s) = spelled {
-                            add_posting(&mut terms, &s, n);
-                        }
-                    }
-                }
-            }
-            terms
-        })
-        .collect();
-    let mut all: HashMap<String, Vec<u32>> = HashMap::new();
-    for slice in per_slice {
-        for (term, list) in slice {
-            all.entry(term).or_default().extend(list);
-        }
-    }
-    let mut encoded: Vec<(String, String)> = all
-        .into_par_iter()
-        .map(|(t, list)| {
-            let p = encode::postings(&list);
-            (t, p)
-        })
-        .collect();
-    encoded.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    encoded.into_iter().collect()
+/// The terms of a slice of documents: each term's number in the slice, and the
+/// terms of each document by number.
+///
+/// Most terms are short: up to 16 bytes, they are keyed by their bytes as one
+/// number ([`pack`]), which hashes and compares in a few instructions and needs no
+/// allocation. Longer terms are kept as text, borrowed from the document where the
+/// word is its own folded form.
+#[derive(Default)]
+struct SliceTerms<'a> {
+    /// Short terms by key, as two halves (a smaller entry than a `u128`'s), with
+    /// their number and the last document they were seen in (plus one): one place
+    /// in memory to look at for a word.
+    short: FxHashMap<(u64, u64), (u32, u32)>,
+    /// The same for terms of up to 8 bytes: a still smaller entry.
+    shorter: FxHashMap<u64, (u32, u32)>,
+    long: FxHashMap<Cow<'a, str>, (u32, u32)>,
+    /// Number of terms.
+    len: u32,
+    /// Term numbers, each document's after the last's, each term once a document.
+    terms: Vec<u32>,
+    /// Where each document's terms end in `terms`.
+    ends: Vec<u32>,
 }
 
-fn add_posting(terms: &mut HashMap<String, Vec<u32>>, term: &str, doc: u32) {
-    match terms.get_mut(term) {
-        Some(list) => {
-            if list.last() != Some(&doc) {
-                list.push(doc);
+/// Adds a term, numbered `number` or else `len` (then counted in `len`), to
+/// document `n`'s terms unless it was seen in it already.
+#[inline]
+fn add_term(
+    entry: std::collections::hash_map::Entry<'_, impl Sized, (u32, u32)>,
+    len: &mut u32,
+    terms: &mut Vec<u32>,
+    n: u32,
+) {
+    let (number, last) = entry.or_insert_with(|| {
+        *len += 1;
+        (*len - 1, 0)
+    });
+    if *last != n + 1 {
+        *last = n + 1;
+        terms.push(*number);
+    }
+}
+
+impl<'a> SliceTerms<'a> {
+    /// Adds the short term packed as `key` ([`pack`]), of document `n`.
+    #[inline]
+    fn add_short(&mut self, key: u128, n: u32) {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        if hi == 0 {
+            add_term(self.shorter.entry(lo), &mut self.len, &mut self.terms, n);
+        } else {
+            add_term(
+                self.short.entry((lo, hi)),
+                &mut self.len,
+                &mut self.terms,
+                n,
+            );
+        }
+    }
+
+    /// Adds `term`, borrowed from document `n`.
+    #[inline]
+    fn add_borrowed(&mut self, term: &'a str, n: u32) {
+        match pack(term.as_bytes()) {
+            Some(key) => self.add_short(key, n),
+            None => {
+                let entry = self.long.entry(Cow::Borrowed(term));
+                add_term(entry, &mut self.len, &mut self.terms, n);
             }
         }
-        None => {
-            terms.insert(term.to_string(), vec![doc]);
+    }
+
+    /// Adds `term` of document `n`, allocated only if it is new and long.
+    fn add(&mut self, term: &str, n: u32) {
+        match pack(term.as_bytes()) {
+            Some(key) => self.add_short(key, n),
+            None => match self.long.get_mut(term) {
+                Some((number, last)) => {
+                    if *last != n + 1 {
+                        *last = n + 1;
+                        self.terms.push(*number);
+                    }
+                }
+                None => {
+                    self.long
+                        .insert(Cow::Owned(term.to_string()), (self.len, n + 1));
+                    self.terms.push(self.len);
+                    self.len += 1;
+                }
+            },
+        }
+    }
+}
+
+/// Every term and the documents it is in, in term order: for each, the range of
+/// its text in `text` and of its documents in `docs`.
+struct Postings {
+    text: String,
+    terms: Vec<(Range<usize>, Range<usize>)>,
+    docs: Vec<u32>,
+}
+
+impl Postings {
+    /// Term `i`'s text.
+    fn term(&self, i: usize) -> &str {
+        &self.text[self.terms[i].0.clone()]
+    }
+}
+
+/// A term of up to 16 bytes as a number: its bytes in order from the lowest, the
+/// rest zero. Terms hold no NUL (it is not a word character, and folding makes
+/// none), so the number gives the term back.
+#[inline]
+fn pack(t: &[u8]) -> Option<u128> {
+    let n = t.len();
+    let u64_at = |i: usize| u64::from_le_bytes(t[i..i + 8].try_into().unwrap_or_default());
+    let u32_at = |i: usize| u32::from_le_bytes(t[i..i + 4].try_into().unwrap_or_default());
+    // Overlapping loads, the overlap shifted away.
+    let (lo, hi) = match n {
+        0 => (0, 0),
+        1..=3 => {
+            let v = t[0] as u64
+                | (t[n / 2] as u64) << (8 * (n / 2))
+                | (t[n - 1] as u64) << (8 * (n - 1));
+            (v, 0)
+        }
+        4..=7 => {
+            let v = u32_at(0) as u64 | ((u32_at(n - 4) as u64) >> (8 * (8 - n))) << 32;
+            (v, 0)
+        }
+        8 => (u64_at(0), 0),
+        9..=16 => (u64_at(0), u64_at(n - 8) >> (8 * (16 - n))),
+        _ => return None,
+    };
+    Some((hi as u128) << 64 | lo as u128)
+}
+
+/// The term [`pack`] made a key of, from the key's bytes (`key.to_le_bytes()`).
+fn unpack(bytes: &[u8; 16]) -> &str {
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(16);
+    // The bytes of a term, which was UTF-8.
+    std::str::from_utf8(&bytes[..len]).unwrap_or_default()
+}
+
+/// Every term with the documents it is in, in term order. Documents are read in
+/// parallel slices, which number their terms; the slices' terms are then numbered
+/// for the whole study, sorted, and each one's documents written in place (the
+/// slices in order, so every list comes out in document order).
+#[inline(never)]
+fn postings(docs: &[Document<'_>]) -> Postings {
+    use rayon::prelude::*;
+    // A few slices per thread: enough to balance the load, few enough that joining
+    // the slices' terms costs little.
+    let slice = docs
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(256);
+    let slices: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
+        .par_chunks(slice)
+        .enumerate()
+        .map(|(c, docs)| {
+            let mut terms = SliceTerms::default();
+            let mut lower = String::new();
+            for (i, doc) in docs.iter().enumerate() {
+                let n = (c * slice + i) as u32;
+                for text in &doc.indexed {
+                    index_text(text, n, &mut terms, &mut lower);
+                }
+                terms.ends.push(terms.terms.len() as u32);
+            }
+            // In how many of the slice's documents each term is.
+            let mut counts = vec![0u32; terms.len as usize];
+            for &t in &terms.terms {
+                counts[t as usize] += 1;
+            }
+            (terms, counts)
+        })
+        .collect();
+
+    // Number the terms for the whole study; count their documents.
+    let mut short: FxHashMap<u128, u32> = FxHashMap::default();
+    let mut long: FxHashMap<Cow<'_, str>, u32> = FxHashMap::default();
+    let mut counts: Vec<usize> = Vec::new();
+    // By slice: the study's number of each of its terms.
+    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
+    let slices: Vec<(Vec<u32>, Vec<u32>)> = slices
+        .into_iter()
+        .map(|(s, slice_counts)| {
+            let mut number = vec![0; s.len as usize];
+            let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
+            for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
+                let key = (hi as u128) << 64 | lo as u128;
+                let g = *short.entry(key).or_insert_with(|| {
+                    counts.push(0);
+                    counts.len() as u32 - 1
+                });
+                number[t as usize] = g;
+            }
+            for (term, (t, _)) in s.long {
+                let g = *long.entry(term).or_insert_with(|| {
+                    counts.push(0);
+                    counts.len() as u32 - 1
+                });
+                number[t as usize] = g;
+            }
+            for (t, &n) in slice_counts.iter().enumerate() {
+                counts[number[t] as usize] += n as usize;
+            }
+            numbers.push(number);
+            (s.terms, s.ends)
+        })
+        .collect();
+
+    // Term order: short terms sort as numbers (bytes from the highest, zeros
+    // before any character), long ones as text; then the two are merged.
+    let mut short: Vec<(u128, u32)> = short
+        .into_iter()
+        .map(|(k, g)| (k.swap_bytes(), g))
+        .collect();
+    short.par_sort_unstable();
+    let mut long: Vec<(Cow<'_, str>, u32)> = long.into_iter().collect();
+    long.par_sort_unstable();
+    let mut text = String::new();
+    let mut order: Vec<(Range<usize>, u32)> = Vec::with_capacity(short.len() + long.len());
+    let mut long = long.into_iter().peekable();
+    for (key, g) in short {
+        // The key was swapped: its big-endian bytes are the term's, first to last.
+        let bytes = key.to_be_bytes();
+        let term = unpack(&bytes);
+        while let Some((l, g)) = long.next_if(|l| *l.0 < *term) {
+            order.push((text.len()..text.len() + l.len(), g));
+            text.push_str(&l);
+        }
+        order.push((text.len()..text.len() + term.len(), g));
+        text.push_str(term);
+    }
+    for (l, g) in long {
+        order.push((text.len()..text.len() + l.len(), g));
+        text.push_str(&l);
+    }
+
+    // Where each term's documents start.
+    let mut start = vec![0; counts.len()];
+    let mut at = 0;
+    let terms: Vec<(Range<usize>, Range<usize>)> = order
+        .into_iter()
+        .map(|(term, g)| {
+            start[g as usize] = at;
+            at += counts[g as usize];
+            (term, start[g as usize]..at)
+        })
+        .collect();
+    let mut docs_of = vec![0u32; at];
+    let mut n = 0u32;
+    for ((terms, ends), number) in slices.iter().zip(&numbers) {
+        let mut from = 0;
+        for &end in ends.iter() {
+            for &t in &terms[from..end as usize] {
+                let at = &mut start[number[t as usize] as usize];
+                docs_of[*at] = n;
+                *at += 1;
+            }
+            from = end as usize;
+            n += 1;
+        }
+    }
+    Postings {
+        text,
+        terms,
+        docs: docs_of,
+    }
+}
+
+/// Adds document `n` to the lists of the terms of `text`.
+fn index_text<'a>(text: &'a str, n: u32, terms: &mut SliceTerms<'a>, lower: &mut String) {
+    for (word, kind) in text::words_with_kind(text) {
+        match kind {
+            // Already folded: the term is the word itself.
+            text::WordKind::Folded => terms.add_borrowed(word, n),
+            text::WordKind::AsciiUpper => {
+                lower.clear();
+                lower.push_str(word);
+                lower.make_ascii_lowercase();
+                terms.add(lower, n);
+            }
+            text::WordKind::Unicode => {
+                let (folded, spelled) = text::index_forms(word);
+                terms.add(&folded, n);
+                if let Some(s) = spelled {
+                    terms.add(&s, n);
+                }
+            }
         }
     }
 }
@@ -269,64 +536,149 @@ struct Meta {
 }
 
 /// One searchable thing: the texts it is found by, and what a result shows (JSON).
-struct Document {
-    indexed: Vec<String>,
-    stored: String,
+/// The texts are the study's own where they can be (a quote's), owned where they
+/// are made here (a page's plain text); unused ones are empty.
+struct Document<'a> {
+    indexed: [Cow<'a, str>; 4],
+    /// Where its JSON is in [`Documents::blocks`]: block, start and end. The JSON
+    /// has `</` escaped as in a script (see [`script_json_string`]).
+    stored: (u32, u32, u32),
+    /// The length of the JSON before `</` was escaped, which chunks are cut by.
+    len: usize,
 }
+
+/// Every document, and the blocks their JSON is written in (one for the pages,
+/// one per [`QUOTE_BLOCK`] quotes).
+struct Documents<'a> {
+    docs: Vec<Document<'a>>,
+    blocks: Vec<Vec<u8>>,
+}
+
+impl Documents<'_> {
+    /// The JSON of `doc`, `</` escaped.
+    fn stored(&self, doc: &Document<'_>) -> &[u8] {
+        let (block, start, end) = doc.stored;
+        &self.blocks[block as usize][start as usize..end as usize]
+    }
+}
+
+/// Quotes whose documents are written in one block.
+const QUOTE_BLOCK: usize = 1024;
 
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
 /// then quotes in study order. Results keep this order among equals.
-fn documents(study: &Study) -> Vec<Document> {
+#[inline(never)]
+fn documents(study: &Study) -> Documents<'_> {
+    use rayon::prelude::*;
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
-    let page = |kind: &str, c: &crate::model::Common, url: String| {
+    let mut pages = Vec::new();
+    fn page<'a>(
+        pages: &mut Vec<u8>,
+        kind: &str,
+        c: &'a crate::model::Common,
+        url: String,
+    ) -> Document<'a> {
         // Comments are the author's notes, never published (as on the pages).
         let (source, _) = remove_comments(&c.doc.body);
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut indexed = vec![c.title.clone(), body.clone()];
-        indexed.extend(c.summary.clone());
+        let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
+        let start = pages.len() as u32;
+        push_escaped(pages, &json);
+        let indexed = [
+            Cow::Borrowed(c.title.as_str()),
+            Cow::Owned(body),
+            Cow::Borrowed(c.summary.as_deref().unwrap_or_default()),
+            Cow::Borrowed(""),
+        ];
         Document {
             indexed,
-            stored: json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string(),
+            stored: (0, start, pages.len() as u32),
+            len: json.len(),
         }
-    };
+    }
     for t in &study.themes {
-        docs.push(page("t", &t.common, urls::theme(&t.common.id)));
+        docs.push(page(&mut pages, "t", &t.common, urls::theme(&t.common.id)));
     }
     for f in &study.findings {
-        docs.push(page("f", &f.common, urls::finding(&f.common.id)));
+        docs.push(page(
+            &mut pages,
+            "f",
+            &f.common,
+            urls::finding(&f.common.id),
+        ));
     }
     for s in &study.sites {
-        docs.push(page("s", &s.common, urls::site(&s.common.id)));
+        docs.push(page(&mut pages, "s", &s.common, urls::site(&s.common.id)));
     }
     for g in &study.groups {
-        docs.push(page("g", &g.common, urls::group(&g.common.id)));
+        docs.push(page(&mut pages, "g", &g.common, urls::group(&g.common.id)));
     }
-    for (q, url) in study.quotes.iter().zip(crate::render::quote_urls(study)) {
-        let mut indexed = vec![q.text.clone()];
-        indexed.extend(q.original.as_ref().map(|o| o.text.clone()));
-        indexed.extend(q.context.clone());
-        indexed.push(q.participant.clone());
-        docs.push(Document {
-            indexed,
-            stored: json!([
-                "q",
-                q.id,
-                q.participant,
-                q.site,
-                q.group,
-                url,
-                q.text,
-                q.original.as_ref().map(|o| &o.text),
-                q.original.as_ref().map(|o| &o.lang),
-                q.original.as_ref().map(|o| o.rtl),
-                q.context,
-                q.themes,
-            ])
-            .to_string(),
-        });
+    // Each quote's home: the page of its list that shows it (see render::paginate).
+    let homes = crate::render::quote_urls(study);
+    let quote_blocks: Vec<(Vec<u8>, Vec<Document<'_>>)> = study
+        .quotes
+        .par_chunks(QUOTE_BLOCK)
+        .zip(homes.par_chunks(QUOTE_BLOCK))
+        .enumerate()
+        .map(|(b, (quotes, homes))| {
+            let size: usize = quotes
+                .iter()
+                .map(|q| {
+                    let original = q.original.as_ref();
+                    96 + q.id.len()
+                        + q.participant.len()
+                        + q.text.len()
+                        + original.map_or(0, |o| o.text.len() + o.lang.len())
+                        + q.context.as_ref().map_or(0, String::len)
+                        + 4 * q.themes.len()
+                })
+                .sum::<usize>()
+                + homes.iter().map(String::len).sum::<usize>();
+            let mut block = Vec::with_capacity(size + size / 16);
+            let docs = quotes
+                .iter()
+                .zip(homes)
+                .map(|(q, url)| {
+                    let original = q.original.as_ref();
+                    // The same JSON as `json!([...])` gives, written without building
+                    // a `Value` (which would copy every string first).
+                    let fields = QuoteFields {
+                        id: &q.id,
+                        participant: &q.participant,
+                        site: q.site,
+                        group: q.group,
+                        url,
+                        text: &q.text,
+                        original: original.map(|o| (o.text.as_str(), o.lang.as_str(), o.rtl)),
+                        context: q.context.as_deref(),
+                        themes: &q.themes,
+                    };
+                    let start = block.len();
+                    let added = quote_json(&mut block, &fields);
+                    let indexed = [
+                        Cow::Borrowed(q.text.as_str()),
+                        Cow::Borrowed(original.map_or("", |o| o.text.as_str())),
+                        Cow::Borrowed(q.context.as_deref().unwrap_or_default()),
+                        Cow::Borrowed(q.participant.as_str()),
+                    ];
+                    Document {
+                        indexed,
+                        stored: (b as u32 + 1, start as u32, block.len() as u32),
+                        len: block.len() - start - added,
+                    }
+                })
+                .collect();
+            (block, docs)
+        })
+        .collect();
+    let mut blocks = Vec::with_capacity(quote_blocks.len() + 1);
+    blocks.push(pages);
+    for (block, quotes) in quote_blocks {
+        blocks.push(block);
+        docs.extend(quotes);
     }
-    docs
+    Documents { docs, blocks }
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -340,54 +692,78 @@ fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
-/// The shard key of `term`, given the prefixes that were split.
-fn shard_key(term: &str, split: &BTreeSet<String>) -> String {
-    let chars: Vec<char> = term.chars().collect();
-    let mut len = PREFIX.min(chars.len());
+/// The shard key of `term`, given the prefixes that were split: its shortest prefix
+/// (of at least [`PREFIX`] characters) that was not split, and whether the key is
+/// the whole term, split itself (an exact-term key, written with `$`).
+fn shard_key<'t>(term: &'t str, split: &FxHashSet<&str>) -> (&'t str, bool) {
+    let mut ends = term.char_indices().map(|(i, c)| i + c.len_utf8());
+    let mut end = 0;
+    for e in ends.by_ref().take(PREFIX) {
+        end = e;
+    }
     loop {
-        let key: String = chars[..len].iter().collect();
-        if !split.contains(&key) {
-            return key;
+        let key = &term[..end];
+        if !split.contains(key) {
+            return (key, false);
         }
-        if len == chars.len() {
-            return format!("{key}$");
+        match ends.next() {
+            Some(e) => end = e,
+            None => return (key, true),
         }
-        len += 1;
     }
 }
 
-/// Groups terms into shards by prefix, lengthening the prefix of any shard over
-/// budget. Returns the shards (key to terms) and the split prefixes.
-fn shard(encoded: &BTreeMap<String, String>) -> (BTreeMap<String, Vec<String>>, BTreeSet<String>) {
-    let mut split: BTreeSet<String> = BTreeSet::new();
+/// Groups terms (sorted, with the length of their encoded postings) into shards by
+/// prefix, lengthening the prefix of any shard over budget. Returns the shards (key,
+/// and the range of their terms) in key order, and the split prefixes in order.
+///
+/// A shard's terms are consecutive: every term starting with a key that was not
+/// split has that key (its shorter prefixes are the key's, all split), and the terms
+/// starting with a prefix are consecutive in sorted order.
+fn shard(terms: &[(&str, usize)]) -> (Vec<(String, Range<usize>)>, Vec<String>) {
+    let mut split: FxHashSet<&str> = FxHashSet::default();
     loop {
-        let mut shards: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
-        for (term, postings) in encoded {
-            let e = shards.entry(shard_key(term, &split)).or_default();
-            e.0.push(term.clone());
-            e.1 += term.len() + postings.len() + 6;
+        // (key, exact, terms, bytes)
+        let mut shards: Vec<(&str, bool, Range<usize>, usize)> = Vec::new();
+        for (i, &(term, postings)) in terms.iter().enumerate() {
+            let (key, exact) = shard_key(term, &split);
+            let size = term.len() + postings + 6;
+            match shards.last_mut() {
+                Some(s) if s.0 == key && s.1 == exact => {
+                    s.2.end = i + 1;
+                    s.3 += size;
+                }
+                _ => shards.push((key, exact, i..i + 1, size)),
+            }
         }
-        let over: Vec<String> = shards
-            .iter()
-            .filter(|(key, (terms, size))| {
-                *size > SHARD_BUDGET
-                    && !key.ends_with('$')
-                    && terms
-                        .iter()
-                        .any(|t| t.chars().count() > key.chars().count())
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        if over.is_empty() {
-            return (
-                shards
-                    .into_iter()
-                    .map(|(k, (terms, _))| (k, terms))
-                    .collect(),
-                split,
-            );
+        let before = split.len();
+        for (key, exact, range, size) in &shards {
+            // The terms start with the key: longer in bytes is longer in characters.
+            if *size > SHARD_BUDGET
+                && !exact
+                && terms[range.clone()].iter().any(|t| t.0.len() > key.len())
+            {
+                split.insert(key);
+            }
         }
-        split.extend(over);
+        if split.len() == before {
+            let mut shards: Vec<(String, Range<usize>)> = shards
+                .into_iter()
+                .map(|(key, exact, range, _)| {
+                    let key = if exact {
+                        format!("{key}$")
+                    } else {
+                        key.to_string()
+                    };
+                    (key, range)
+                })
+                .collect();
+            shards.sort_by(|a, b| a.0.cmp(&b.0));
+            debug_assert!(shards.windows(2).all(|w| w[0].0 < w[1].0), "a key twice");
+            let mut split: Vec<String> = split.into_iter().map(str::to_string).collect();
+            split.sort();
+            return (shards, split);
+        }
     }
 }
 
@@ -408,11 +784,11 @@ fn file_key(key: &str) -> String {
 }
 
 /// Consecutive documents in chunks of about [`CHUNK_BUDGET`] bytes.
-fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
+fn chunk(docs: &[Document<'_>]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut size) = (0, 0);
     for (i, d) in docs.iter().enumerate() {
-        size += d.stored.len();
+        size += d.len;
         if size >= CHUNK_BUDGET {
             out.push(start..i + 1);
             start = i + 1;
@@ -426,7 +802,7 @@ fn chunk(docs: &[Document]) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Posting lists of each site, group and theme (with its subthemes), over quotes.
-fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
+fn facets(study: &Study, docs: &[Document<'_>]) -> Vec<(String, Vec<u32>)> {
     let first_quote = (docs.len() - study.quotes.len()) as u32;
     let mut sites = vec![Vec::new(); study.sites.len()];
     let mut groups = vec![Vec::new(); study.groups.len()];
@@ -450,6 +826,174 @@ fn facets(study: &Study, docs: &[Document]) -> Vec<(String, Vec<u32>)> {
     out.extend(named("group", groups));
     out.extend(named("theme", themes));
     out
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    write_json_string(out, s, false);
+}
+
+/// Appends `s` as a JSON string in a script: escaped as serde_json escapes it, and
+/// with every `</` written `<\/`, which a script element cannot end at. Returns the
+/// number of `\` added for `</`.
+///
+/// JSON escaping adds no `<` or `/`, and outside its strings a JSON text of strings,
+/// numbers, `true`, `false` and `null` has neither: escaping `</` in every string
+/// of a JSON text escapes every `</` of it.
+fn script_json_string(out: &mut Vec<u8>, s: &str) -> usize {
+    write_json_string(out, s, true)
+}
+
+/// The escape of each byte in a JSON string, as serde_json writes it: 0 for none,
+/// `u` for `\u00XX`, else the character after the `\`.
+const JSON_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Whether any of the 8 bytes of `x` needs a look: below 0x20, `"`, `\`, or (in a
+/// script) `<`. May say yes for bytes that do not; never no for one that does.
+#[inline]
+fn any_special(x: u64, script: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    let quote = zero(x ^ (ONES * b'"' as u64));
+    let backslash = zero(x ^ (ONES * b'\\' as u64));
+    let lt = if script {
+        zero(x ^ (ONES * b'<' as u64))
+    } else {
+        0
+    };
+    control | quote | backslash | lt != 0
+}
+
+fn write_json_string(out: &mut Vec<u8>, s: &str, script: bool) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut added = 0;
+    // Bytes from `run` on are not written yet; they need no escape.
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs a look.
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            if !any_special(x, script) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
+        match JSON_ESCAPE[b as usize] {
+            0 if script && b == b'<' && bytes.get(i + 1) == Some(&b'/') => {
+                out.extend_from_slice(&bytes[run..=i]);
+                out.push(b'\\');
+                added += 1;
+                run = i + 1;
+            }
+            0 => {}
+            b'u' => {
+                out.extend_from_slice(&bytes[run..i]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+                run = i + 1;
+            }
+            e => {
+                out.extend_from_slice(&bytes[run..i]);
+                out.push(b'\\');
+                out.push(e);
+                run = i + 1;
+            }
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+    added
+}
+
+/// Appends `s` with every `</` written `<\/` (as [`script_json_string`] does).
+fn push_escaped(out: &mut Vec<u8>, mut s: &str) -> usize {
+    let mut added = 0;
+    while let Some(i) = s.find('<') {
+        out.extend_from_slice(&s.as_bytes()[..=i]);
+        if s.as_bytes().get(i + 1) == Some(&b'/') {
+            out.push(b'\\');
+            added += 1;
+        }
+        s = &s[i + 1..];
+    }
+    out.extend_from_slice(s.as_bytes());
+    added
+}
+
+/// A quote's document as JSON (`["q", id, participant, site, group, url, text,
+/// original text, original language, right to left, context, themes]`), the bytes
+/// serde_json gives, written into `out` as in a script ([`script_json_string`]).
+/// Returns the number of `\` added for `</`.
+fn quote_json(out: &mut Vec<u8>, q: &QuoteFields<'_>) -> usize {
+    use std::io::Write as _;
+    let mut added = 0;
+    let mut string = |out: &mut Vec<u8>, s: Option<&str>| match s {
+        Some(s) => added += script_json_string(out, s),
+        None => out.extend_from_slice(b"null"),
+    };
+    out.extend_from_slice(b"[\"q\",");
+    string(out, Some(q.id));
+    out.push(b',');
+    string(out, Some(q.participant));
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, ",{},{},", q.site, q.group);
+    string(out, Some(q.url));
+    out.push(b',');
+    string(out, Some(q.text));
+    out.push(b',');
+    string(out, q.original.map(|o| o.0));
+    out.push(b',');
+    string(out, q.original.map(|o| o.1));
+    out.extend_from_slice(match q.original.map(|o| o.2) {
+        Some(true) => b",true,",
+        Some(false) => b",false,",
+        None => b",null,",
+    });
+    string(out, q.context);
+    out.extend_from_slice(b",[");
+    for (i, t) in q.themes.iter().enumerate() {
+        let _ = write!(out, "{}{t}", if i > 0 { "," } else { "" });
+    }
+    out.extend_from_slice(b"]]");
+    added
+}
+
+/// What a quote's document shows.
+struct QuoteFields<'a> {
+    id: &'a str,
+    participant: &'a str,
+    site: usize,
+    group: usize,
+    url: &'a str,
+    text: &'a str,
+    /// Text, language and whether it is written right to left.
+    original: Option<(&'a str, &'a str, bool)>,
+    context: Option<&'a str>,
+    themes: &'a [usize],
 }
 
 /// A script file that hands `data` to `thematicSearch.FUNCTION(key, data)`.
@@ -478,34 +1022,167 @@ mod tests {
 
     #[test]
     fn shard_keys_lengthen_only_where_split() {
-        let mut split = BTreeSet::new();
-        assert_eq!(shard_key("bus", &split), "b");
-        assert_eq!(shard_key("a", &split), "a");
-        split.insert("b".to_string());
-        split.insert("bu".to_string());
-        assert_eq!(shard_key("bus", &split), "bus");
-        assert_eq!(shard_key("bu", &split), "bu$");
-        assert_eq!(shard_key("ba", &split), "ba");
-        assert_eq!(shard_key("b", &split), "b$");
+        let mut split = FxHashSet::default();
+        assert_eq!(shard_key("bus", &split), ("b", false));
+        assert_eq!(shard_key("a", &split), ("a", false));
+        split.insert("b");
+        split.insert("bu");
+        assert_eq!(shard_key("bus", &split), ("bus", false));
+        assert_eq!(shard_key("bu", &split), ("bu", true));
+        assert_eq!(shard_key("ba", &split), ("ba", false));
+        assert_eq!(shard_key("b", &split), ("b", true));
+        assert_eq!(shard_key("", &split), ("", false));
+        split.insert("ש");
+        assert_eq!(shard_key("שָׁלוֹם", &split), ("שָ", false));
     }
 
     #[test]
     fn a_large_shard_is_split_by_a_longer_prefix() {
-        let big = "!".to_string() + &"_".repeat(SHARD_BUDGET);
-        let mut encoded = BTreeMap::new();
-        encoded.insert("the".to_string(), big.clone());
-        encoded.insert("they".to_string(), big);
-        encoded.insert("thin".to_string(), "1".to_string());
-        encoded.insert("to".to_string(), "1".to_string());
-        let (shards, split) = shard(&encoded);
-        assert!(
-            split.contains("t") && split.contains("th") && split.contains("the"),
-            "{split:?}"
+        let big = 1 + SHARD_BUDGET;
+        let terms = [("the", big), ("they", big), ("thin", 1), ("to", 1)];
+        let (shards, split) = shard(&terms);
+        assert_eq!(split, ["t", "th", "the"]);
+        assert_eq!(
+            shards,
+            [
+                ("the$".to_string(), 0..1),
+                ("they".to_string(), 1..2),
+                ("thi".to_string(), 2..3),
+                ("to".to_string(), 3..4)
+            ]
         );
-        assert_eq!(shards["the$"], ["the"]);
-        assert_eq!(shards["they"], ["they"]);
-        assert_eq!(shards["thi"], ["thin"]);
-        assert_eq!(shards["to"], ["to"]);
+    }
+
+    #[test]
+    fn short_terms_pack_and_unpack() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "שָׁלוֹם",
+            "abcdefghijklmnop",
+        ];
+        let mut keys = Vec::new();
+        for w in words {
+            let key = pack(w.as_bytes()).unwrap();
+            assert_eq!(unpack(&key.to_le_bytes()), w);
+            keys.push(key);
+        }
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), words.len());
+        assert_eq!(pack(b"abcdefghijklmnopq"), None);
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut samples: Vec<String> = (0u8..128)
+            .map(|b| format!("ab{}cdefghij", b as char))
+            .collect();
+        samples.extend((0u8..128).map(|b| (b as char).to_string()));
+        samples.extend(
+            [
+                "",
+                "plain text, long enough for eight bytes at a time",
+                "\"quoted\" and \\ back\\slashed\\",
+                "tab\there\nnew line\r\u{8}\u{c}\u{1f}\u{7f}",
+                "Ônibus שָׁלוֹם 中文 🙂 </script> <b>",
+                "a</b></</",
+            ]
+            .map(String::from),
+        );
+        for s in &samples {
+            let expected = serde_json::to_string(s).unwrap();
+            let mut out = Vec::new();
+            json_string(&mut out, s);
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{s:?}");
+            let mut out = Vec::new();
+            let added = script_json_string(&mut out, s);
+            let script = expected.replace("</", "<\\/");
+            assert_eq!(added, script.len() - expected.len());
+            assert_eq!(String::from_utf8(out).unwrap(), script, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn quote_json_is_what_serde_json_writes() {
+        let themes = [3, 14];
+        let quotes = [
+            QuoteFields {
+                id: "q-1",
+                participant: "P1",
+                site: 0,
+                group: 12,
+                url: "themes/t3/#q-1",
+                text: "a \"quote\"\n with </script> in it",
+                original: Some(("ôn\\ibus", "pt-BR", true)),
+                context: Some("ctx\t"),
+                themes: &themes,
+            },
+            QuoteFields {
+                id: "q-2",
+                participant: "P2",
+                site: 7,
+                group: 0,
+                url: "quotes/#q-2",
+                text: "",
+                original: Some(("x", "he", false)),
+                context: None,
+                themes: &[],
+            },
+            QuoteFields {
+                original: None,
+                themes: &themes[..1],
+                ..QuoteFields {
+                    id: "q-3",
+                    participant: "",
+                    site: 1,
+                    group: 2,
+                    url: "u",
+                    text: "t",
+                    original: None,
+                    context: Some(""),
+                    themes: &[],
+                }
+            },
+        ];
+        for q in &quotes {
+            let expected = serde_json::to_string(&(
+                "q",
+                q.id,
+                q.participant,
+                q.site,
+                q.group,
+                q.url,
+                q.text,
+                q.original.map(|o| o.0),
+                q.original.map(|o| o.1),
+                q.original.map(|o| o.2),
+                q.context,
+                q.themes,
+            ))
+            .unwrap();
+            let mut out = Vec::new();
+            let added = quote_json(&mut out, q);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                expected.replace("</", "<\\/")
+            );
+            assert_eq!(added, expected.matches("</").count());
+        }
+    }
+
+    #[test]
+    fn script_ends_are_escaped() {
+        let mut out = b"x</".to_vec();
+        assert_eq!(push_escaped(&mut out, "a</b><</c/</"), 3);
+        assert_eq!(out, b"x</a<\\/b><<\\/c/<\\/");
     }
 
     #[test]
