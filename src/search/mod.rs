@@ -24,6 +24,7 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -404,7 +405,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     let mut counts: Vec<usize> = Vec::new();
     // By slice: the study's number of each of its terms.
     let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-    let slices: Vec<(Vec<u32>, Vec<u32>)> = slices
+    let slices: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = slices
         .into_iter()
         .map(|(s, slice_counts)| {
             let mut number = vec![0; s.len as usize];
@@ -428,7 +429,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
                 counts[number[t] as usize] += n as usize;
             }
             numbers.push(number);
-            (s.terms, s.ends)
+            (s.terms, s.ends, slice_counts)
         })
         .collect();
 
@@ -471,20 +472,42 @@ fn postings(docs: &[Document<'_>]) -> Postings {
             (term, start[g as usize]..at)
         })
         .collect();
-    let mut docs_of = vec![0u32; at];
-    let mut n = 0u32;
-    for ((terms, ends), number) in slices.iter().zip(&numbers) {
-        let mut from = 0;
-        for &end in ends.iter() {
-            for &t in &terms[from..end as usize] {
-                let at = &mut start[number[t as usize] as usize];
-                docs_of[*at] = n;
-                *at += 1;
+    // Where each slice writes each of its terms' documents: after the slices
+    // before it. Then the slices write in parallel, each in its own places.
+    let mut first_doc = 0;
+    let fill: Vec<(u32, &[u32], &[u32], Vec<usize>)> = slices
+        .iter()
+        .zip(&numbers)
+        .map(|((terms, ends, slice_counts), number)| {
+            let places: Vec<usize> = number
+                .iter()
+                .zip(slice_counts)
+                .map(|(&g, &count)| {
+                    let at = start[g as usize];
+                    start[g as usize] += count as usize;
+                    at
+                })
+                .collect();
+            let first = first_doc;
+            first_doc += ends.len() as u32;
+            (first, &terms[..], &ends[..], places)
+        })
+        .collect();
+    let docs_of: Vec<AtomicU32> = (0..at).map(|_| AtomicU32::new(0)).collect();
+    fill.into_par_iter()
+        .for_each(|(first, terms, ends, mut places)| {
+            let mut from = 0;
+            for (n, &end) in (first..).zip(ends) {
+                for &t in &terms[from..end as usize] {
+                    let at = &mut places[t as usize];
+                    // Each place is written once, by one slice: no ordering needed.
+                    docs_of[*at].store(n, Ordering::Relaxed);
+                    *at += 1;
+                }
+                from = end as usize;
             }
-            from = end as usize;
-            n += 1;
-        }
-    }
+        });
+    let docs_of: Vec<u32> = docs_of.into_iter().map(AtomicU32::into_inner).collect();
     Postings {
         text,
         terms,
@@ -816,8 +839,16 @@ fn facets(study: &Study, docs: &[Document<'_>]) -> Vec<(String, Vec<u32>)> {
         let n = first_quote + i as u32;
         sites[q.site].push(n);
         groups[q.group].push(n);
-        for t in study.themes_with_ancestors(&q.themes) {
-            themes[t].push(n);
+        // The quote's themes and their ancestors, each once (what
+        // `Study::themes_with_ancestors` gives, without a Vec per quote).
+        for &t in &q.themes {
+            let mut cur = Some(t);
+            while let Some(x) = cur {
+                if themes[x].last() != Some(&n) {
+                    themes[x].push(n);
+                }
+                cur = study.themes[x].parent;
+            }
         }
     }
     let named = |kind: &str, lists: Vec<Vec<u32>>| {
