@@ -127,65 +127,89 @@ fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<O
     let docs = &documents.docs;
     use rayon::prelude::*;
     let lists = |range: &Range<usize>| &postings.docs[range.clone()];
+    let forms: Vec<encode::Form> = postings
+        .terms
+        .par_iter()
+        .map(|(_, docs)| encode::form(lists(docs)))
+        .collect();
     let sizes: Vec<(&str, usize)> = (0..postings.terms.len())
-        .into_par_iter()
-        .map(|i| (postings.term(i), encode::len(lists(&postings.terms[i].1))))
+        .map(|i| (postings.term(i), forms[i].len))
         .collect();
     let (shards, split) = shard(&sizes);
     let chunks = chunk(docs);
 
-    let mut files: Vec<OutputFile> = Vec::with_capacity(shards.len() + chunks.len() + 64);
-    files.par_extend(shards.par_iter().map(|(key, range)| {
-        let size: usize = sizes[range.clone()]
-            .iter()
-            .map(|(t, p)| t.len() + p + 6)
-            .sum();
-        let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
-        out.extend_from_slice(b"thematicSearch.terms(");
-        json_string(&mut out, key);
-        out.extend_from_slice(b",{");
-        for i in range.clone() {
-            if i > range.start {
-                out.push(b',');
-            }
-            script_json_string(&mut out, postings.term(i));
-            let docs = &postings.terms[i].1;
-            // The encoded list is JSON as it is: its characters need no escaping.
-            out.extend_from_slice(b":\"");
-            encode::write(lists(docs), &mut out);
-            out.push(b'"');
-        }
-        out.extend_from_slice(b"});\n");
-        OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
-    }));
+    let term_files = || -> Vec<OutputFile> {
+        shards
+            .par_iter()
+            .map(|(key, range)| {
+                let size: usize = sizes[range.clone()]
+                    .iter()
+                    .map(|(t, p)| t.len() + p + 6)
+                    .sum();
+                let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
+                out.extend_from_slice(b"thematicSearch.terms(");
+                json_string(&mut out, key);
+                out.extend_from_slice(b",{");
+                for i in range.clone() {
+                    if i > range.start {
+                        out.push(b',');
+                    }
+                    script_json_string(&mut out, postings.term(i));
+                    // An encoded list is JSON as it is: its characters need no escaping.
+                    out.extend_from_slice(b":\"");
+                    encode::write(lists(&postings.terms[i].1), forms[i], &mut out);
+                    out.push(b'"');
+                }
+                out.extend_from_slice(b"});\n");
+                OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
+            })
+            .collect()
+    };
 
-    files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
-        let docs = &docs[range.clone()];
-        let size: usize = docs
-            .iter()
-            .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
-            .sum();
-        let mut out = Vec::with_capacity(size + 32);
-        out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
-        for (j, d) in docs.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(documents.stored(d));
-        }
-        out.extend_from_slice(b"]);\n");
-        OutputFile::new(format!("search/d/{i}.js"), out)
-    }));
+    let doc_files = || -> Vec<OutputFile> {
+        chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, range)| {
+                let docs = &docs[range.clone()];
+                let size: usize = docs
+                    .iter()
+                    .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
+                    .sum();
+                let mut out = Vec::with_capacity(size + 32);
+                out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
+                for (j, d) in docs.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(documents.stored(d));
+                }
+                out.extend_from_slice(b"]);\n");
+                OutputFile::new(format!("search/d/{i}.js"), out)
+            })
+            .collect()
+    };
 
-    for (name, docs) in facets(study, docs) {
-        let mut out = Vec::new();
-        out.extend_from_slice(b"thematicSearch.facet(");
-        json_string(&mut out, &name);
-        out.push(b',');
-        script_json_string(&mut out, &encode::postings(&docs));
-        out.extend_from_slice(b");\n");
-        files.push(OutputFile::new(format!("search/f/{name}.js"), out));
-    }
+    let facet_files = || -> Vec<OutputFile> {
+        facets(study, docs)
+            .into_par_iter()
+            .map(|(name, docs)| {
+                let form = encode::form(&docs);
+                let mut out = Vec::with_capacity(form.len + name.len() + 32);
+                out.extend_from_slice(b"thematicSearch.facet(");
+                json_string(&mut out, &name);
+                out.extend_from_slice(b",\"");
+                encode::write(&docs, form, &mut out);
+                out.extend_from_slice(b"\");\n");
+                OutputFile::new(format!("search/f/{name}.js"), out)
+            })
+            .collect()
+    };
+
+    let (mut files, (doc_files, facet_files)) =
+        rayon::join(term_files, || rayon::join(doc_files, facet_files));
+    files.extend(doc_files);
+    files.extend(facet_files);
 
     let meta = Meta {
         version: 1,
