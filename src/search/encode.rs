@@ -11,27 +11,44 @@
 
 const ALPHABET: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
 
-/// `docs` (sorted, distinct) in the shorter of the two forms.
-pub fn postings(docs: &[u32]) -> String {
-    let mut out = Vec::with_capacity(len(docs));
-    write(docs, &mut out);
+/// `docs` (sorted, distinct) in the shorter of the two forms ([`form`], [`write`]).
+#[cfg(test)]
+fn postings(docs: &[u32]) -> String {
+    let form = form(docs);
+    let mut out = Vec::with_capacity(form.len);
+    write(docs, form, &mut out);
     // Every byte is from ALPHABET (or `!`): ASCII.
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The length of [`postings`]`(docs)`, without writing it.
-pub fn len(docs: &[u32]) -> usize {
+/// Which of the two forms a list is written in (the shorter), and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Form {
+    /// Length in bytes (characters).
+    pub len: usize,
+    bitmap: bool,
+}
+
+/// The form `docs` (sorted, distinct) is written in, without writing it.
+pub fn form(docs: &[u32]) -> Form {
     let gaps = gaps_len(docs);
     match docs.last() {
-        Some(&last) if bitmap_len(last) < gaps => bitmap_len(last),
-        _ => gaps,
+        Some(&last) if bitmap_len(last) < gaps => Form {
+            len: bitmap_len(last),
+            bitmap: true,
+        },
+        _ => Form {
+            len: gaps,
+            bitmap: false,
+        },
     }
 }
 
-/// Appends [`postings`]`(docs)` to `out`.
-pub fn write(docs: &[u32], out: &mut Vec<u8>) {
+/// Appends `docs` in its [`form`] to `out`.
+pub fn write(docs: &[u32], form: Form, out: &mut Vec<u8>) {
+    out.reserve(form.len);
     match docs.last() {
-        Some(&last) if bitmap_len(last) < gaps_len(docs) => bitmap(docs, last, out),
+        Some(&last) if form.bitmap => bitmap(docs, last, out),
         _ => gaps(docs, out),
     }
 }
@@ -144,10 +161,11 @@ mod tests {
             &[0, 6, 12, 18, 24],
         ];
         for docs in lists {
-            assert_eq!(len(docs), postings(docs).len(), "{docs:?}");
+            assert_eq!(form(docs).len, postings(docs).len(), "{docs:?}");
         }
         let dense: Vec<u32> = (0..600).filter(|d| d % 3 != 0).collect();
-        assert_eq!(len(&dense), postings(&dense).len());
+        assert_eq!(form(&dense).len, postings(&dense).len());
+        assert!(form(&dense).bitmap);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod text;
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -128,65 +129,89 @@ fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<O
     let docs = &documents.docs;
     use rayon::prelude::*;
     let lists = |range: &Range<usize>| &postings.docs[range.clone()];
+    let forms: Vec<encode::Form> = postings
+        .terms
+        .par_iter()
+        .map(|(_, docs)| encode::form(lists(docs)))
+        .collect();
     let sizes: Vec<(&str, usize)> = (0..postings.terms.len())
-        .into_par_iter()
-        .map(|i| (postings.term(i), encode::len(lists(&postings.terms[i].1))))
+        .map(|i| (postings.term(i), forms[i].len))
         .collect();
     let (shards, split) = shard(&sizes);
     let chunks = chunk(docs);
 
-    let mut files: Vec<OutputFile> = Vec::with_capacity(shards.len() + chunks.len() + 64);
-    files.par_extend(shards.par_iter().map(|(key, range)| {
-        let size: usize = sizes[range.clone()]
-            .iter()
-            .map(|(t, p)| t.len() + p + 6)
-            .sum();
-        let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
-        out.extend_from_slice(b"thematicSearch.terms(");
-        json_string(&mut out, key);
-        out.extend_from_slice(b",{");
-        for i in range.clone() {
-            if i > range.start {
-                out.push(b',');
-            }
-            script_json_string(&mut out, postings.term(i));
-            let docs = &postings.terms[i].1;
-            // The encoded list is JSON as it is: its characters need no escaping.
-            out.extend_from_slice(b":\"");
-            encode::write(lists(docs), &mut out);
-            out.push(b'"');
-        }
-        out.extend_from_slice(b"});\n");
-        OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
-    }));
+    let term_files = || -> Vec<OutputFile> {
+        shards
+            .par_iter()
+            .map(|(key, range)| {
+                let size: usize = sizes[range.clone()]
+                    .iter()
+                    .map(|(t, p)| t.len() + p + 6)
+                    .sum();
+                let mut out = Vec::with_capacity(size + 2 * key.len() + 32);
+                out.extend_from_slice(b"thematicSearch.terms(");
+                json_string(&mut out, key);
+                out.extend_from_slice(b",{");
+                for i in range.clone() {
+                    if i > range.start {
+                        out.push(b',');
+                    }
+                    script_json_string(&mut out, postings.term(i));
+                    // An encoded list is JSON as it is: its characters need no escaping.
+                    out.extend_from_slice(b":\"");
+                    encode::write(lists(&postings.terms[i].1), forms[i], &mut out);
+                    out.push(b'"');
+                }
+                out.extend_from_slice(b"});\n");
+                OutputFile::new(format!("search/t/{}.js", file_key(key)), out)
+            })
+            .collect()
+    };
 
-    files.par_extend(chunks.par_iter().enumerate().map(|(i, range)| {
-        let docs = &docs[range.clone()];
-        let size: usize = docs
-            .iter()
-            .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
-            .sum();
-        let mut out = Vec::with_capacity(size + 32);
-        out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
-        for (j, d) in docs.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(documents.stored(d));
-        }
-        out.extend_from_slice(b"]);\n");
-        OutputFile::new(format!("search/d/{i}.js"), out)
-    }));
+    let doc_files = || -> Vec<OutputFile> {
+        chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, range)| {
+                let docs = &docs[range.clone()];
+                let size: usize = docs
+                    .iter()
+                    .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
+                    .sum();
+                let mut out = Vec::with_capacity(size + 32);
+                out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
+                for (j, d) in docs.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(documents.stored(d));
+                }
+                out.extend_from_slice(b"]);\n");
+                OutputFile::new(format!("search/d/{i}.js"), out)
+            })
+            .collect()
+    };
 
-    for (name, docs) in facets(study, docs) {
-        let mut out = Vec::new();
-        out.extend_from_slice(b"thematicSearch.facet(");
-        json_string(&mut out, &name);
-        out.push(b',');
-        script_json_string(&mut out, &encode::postings(&docs));
-        out.extend_from_slice(b");\n");
-        files.push(OutputFile::new(format!("search/f/{name}.js"), out));
-    }
+    let facet_files = || -> Vec<OutputFile> {
+        facets(study, docs)
+            .into_par_iter()
+            .map(|(name, docs)| {
+                let form = encode::form(&docs);
+                let mut out = Vec::with_capacity(form.len + name.len() + 32);
+                out.extend_from_slice(b"thematicSearch.facet(");
+                json_string(&mut out, &name);
+                out.extend_from_slice(b",\"");
+                encode::write(&docs, form, &mut out);
+                out.extend_from_slice(b"\");\n");
+                OutputFile::new(format!("search/f/{name}.js"), out)
+            })
+            .collect()
+    };
+
+    let (mut files, (doc_files, facet_files)) =
+        rayon::join(term_files, || rayon::join(doc_files, facet_files));
+    files.extend(doc_files);
+    files.extend(facet_files);
 
     let meta = Meta {
         version: 1,
@@ -406,7 +431,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     let mut counts: Vec<usize> = Vec::new();
     // By slice: the study's number of each of its terms.
     let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-    let slices: Vec<(Vec<u32>, Vec<u32>)> = slices
+    let slices: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = slices
         .into_iter()
         .map(|(s, slice_counts)| {
             let mut number = vec![0; s.len as usize];
@@ -430,7 +455,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
                 counts[number[t] as usize] += n as usize;
             }
             numbers.push(number);
-            (s.terms, s.ends)
+            (s.terms, s.ends, slice_counts)
         })
         .collect();
 
@@ -473,20 +498,42 @@ fn postings(docs: &[Document<'_>]) -> Postings {
             (term, start[g as usize]..at)
         })
         .collect();
-    let mut docs_of = vec![0u32; at];
-    let mut n = 0u32;
-    for ((terms, ends), number) in slices.iter().zip(&numbers) {
-        let mut from = 0;
-        for &end in ends.iter() {
-            for &t in &terms[from..end as usize] {
-                let at = &mut start[number[t as usize] as usize];
-                docs_of[*at] = n;
-                *at += 1;
+    // Where each slice writes each of its terms' documents: after the slices
+    // before it. Then the slices write in parallel, each in its own places.
+    let mut first_doc = 0;
+    let fill: Vec<(u32, &[u32], &[u32], Vec<usize>)> = slices
+        .iter()
+        .zip(&numbers)
+        .map(|((terms, ends, slice_counts), number)| {
+            let places: Vec<usize> = number
+                .iter()
+                .zip(slice_counts)
+                .map(|(&g, &count)| {
+                    let at = start[g as usize];
+                    start[g as usize] += count as usize;
+                    at
+                })
+                .collect();
+            let first = first_doc;
+            first_doc += ends.len() as u32;
+            (first, &terms[..], &ends[..], places)
+        })
+        .collect();
+    let docs_of: Vec<AtomicU32> = (0..at).map(|_| AtomicU32::new(0)).collect();
+    fill.into_par_iter()
+        .for_each(|(first, terms, ends, mut places)| {
+            let mut from = 0;
+            for (n, &end) in (first..).zip(ends) {
+                for &t in &terms[from..end as usize] {
+                    let at = &mut places[t as usize];
+                    // Each place is written once, by one slice: no ordering needed.
+                    docs_of[*at].store(n, Ordering::Relaxed);
+                    *at += 1;
+                }
+                from = end as usize;
             }
-            from = end as usize;
-            n += 1;
-        }
-    }
+        });
+    let docs_of: Vec<u32> = docs_of.into_iter().map(AtomicU32::into_inner).collect();
     Postings {
         text,
         terms,
@@ -811,8 +858,16 @@ fn facets(study: &Study, docs: &[Document<'_>]) -> Vec<(String, Vec<u32>)> {
         let n = first_quote + i as u32;
         sites[q.site].push(n);
         groups[q.group].push(n);
-        for t in study.themes_with_ancestors(&q.themes) {
-            themes[t].push(n);
+        // The quote's themes and their ancestors, each once (what
+        // `Study::themes_with_ancestors` gives, without a Vec per quote).
+        for &t in &q.themes {
+            let mut cur = Some(t);
+            while let Some(x) = cur {
+                if themes[x].last() != Some(&n) {
+                    themes[x].push(n);
+                }
+                cur = study.themes[x].parent;
+            }
         }
     }
     let named = |kind: &str, lists: Vec<Vec<u32>>| {
