@@ -390,6 +390,10 @@ fn unpack(bytes: &[u8; 16]) -> &str {
     std::str::from_utf8(&bytes[..len]).unwrap_or_default()
 }
 
+/// One slice's share of the postings: its first document's number, its terms
+/// and where each document's terms end, and where it writes each term's documents.
+type SliceFill<'a> = (u32, &'a [u32], &'a [u32], Vec<usize>);
+
 /// Every term with the documents it is in, in term order. Documents are read in
 /// parallel slices, which number their terms; the slices' terms are then numbered
 /// for the whole study, sorted, and each one's documents written in place (the
@@ -501,7 +505,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     // Where each slice writes each of its terms' documents: after the slices
     // before it. Then the slices write in parallel, each in its own places.
     let mut first_doc = 0;
-    let fill: Vec<(u32, &[u32], &[u32], Vec<usize>)> = slices
+    let fill: Vec<SliceFill<'_>> = slices
         .iter()
         .zip(&numbers)
         .map(|((terms, ends, slice_counts), number)| {
