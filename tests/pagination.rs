@@ -389,7 +389,7 @@ fn without_page_size_short_lists_have_one_page() {
     let out = study.root().join("site");
     study.build_into(&out, &[]).assert_ok();
     let mut paged = Vec::new();
-    for entry in walkdir(&out) {
+    for entry in list_files(&out) {
         if entry.contains("/page/") || entry.ends_with("list.js") {
             paged.push(entry);
         }
@@ -398,27 +398,6 @@ fn without_page_size_short_lists_have_one_page() {
         paged.is_empty(),
         "pages or list scripts at the default size: {paged:?}"
     );
-}
-
-fn walkdir(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(
-                    p.strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -33,8 +33,7 @@ use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::dom::ScrollIntoViewIfNeededParams;
 use chromiumoxide::cdp::browser_protocol::emulation::{
-    MediaFeature, SetEmulatedMediaParams, SetFocusEmulationEnabledParams,
-    SetScriptExecutionDisabledParams,
+    MediaFeature, SetEmulatedMediaParams, SetScriptExecutionDisabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
 use chromiumoxide::cdp::browser_protocol::network::{
@@ -48,7 +47,10 @@ use chromiumoxide::{Browser, Page};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
-use browser::{ENTER, StaticServer, TAB, file_url, js, launch, press_key, scenario, wait_js};
+use browser::{
+    ENTER, StaticServer, TAB, choose, file_url, goto, js, launch, new_tab, press_key, scenario,
+    wait_js,
+};
 use common::facts::{Facts, Quote};
 use common::*;
 
@@ -304,29 +306,6 @@ impl Site {
 // ---------------------------------------------------------------------------
 // Tabs, console and network
 // ---------------------------------------------------------------------------
-
-/// A new tab that behaves as if its window had focus (headless windows do not), so
-/// keyboard focus works as for a reader.
-async fn new_tab(browser: &Browser) -> Page {
-    let page = browser.new_page("about:blank").await.expect("open a tab");
-    page.execute(SetFocusEmulationEnabledParams::new(true))
-        .await
-        .expect("emulate focus");
-    page
-}
-
-async fn goto(page: &Page, url: &str) {
-    page.goto(url)
-        .await
-        .unwrap_or_else(|e| panic!("open {url}: {e}"));
-    wait_js::<bool>(
-        page,
-        &format!("{url} has loaded"),
-        "document.readyState === 'complete'",
-        |done| *done,
-    )
-    .await;
-}
 
 /// Waits until the tab shows `url`, loaded, and, when a filter is set, has counted
 /// the matches of the whole list (or said it could not). On timeout the message
@@ -839,23 +818,6 @@ async fn click(page: &Page, selector: &str, what: &str) {
     page.click(point)
         .await
         .unwrap_or_else(|e| panic!("{what}: click {selector}: {e}"));
-}
-
-/// Chooses `value` in `#filter-NAME` as a reader's change arrives: set, then a
-/// bubbling `change` event.
-async fn choose(page: &Page, name: &str, value: &str) {
-    let ok: bool = js(
-        page,
-        &format!(
-            "(() => {{ const s = document.getElementById('filter-{name}');
-               if (!s || ![...s.options].some(o => o.value === {value:?})) return false;
-               s.value = {value:?};
-               s.dispatchEvent(new Event('change', {{bubbles: true}}));
-               return true; }})()"
-        ),
-    )
-    .await;
-    assert!(ok, "no #filter-{name} select with an option {value:?}");
 }
 
 // ---------------------------------------------------------------------------

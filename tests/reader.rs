@@ -32,7 +32,7 @@ use chromiumoxide::cdp::browser_protocol::browser::{
 };
 use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams,
-    SetFocusEmulationEnabledParams, SetScriptExecutionDisabledParams,
+    SetScriptExecutionDisabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
 use chromiumoxide::cdp::browser_protocol::network::{
@@ -48,7 +48,8 @@ use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
 use browser::{
-    ARROW_DOWN, ENTER, StaticServer, TAB, file_url, js, launch, press_key, scenario, wait_js,
+    ARROW_DOWN, ENTER, StaticServer, TAB, choose, file_url, goto, js, launch, new_tab, press_key,
+    scenario, wait_js,
 };
 use common::facts::{Facts, Quote};
 use common::*;
@@ -270,29 +271,6 @@ fn page_types(out: &Path, facts: &Facts) -> Vec<PageType> {
 // ---------------------------------------------------------------------------
 // Tabs
 // ---------------------------------------------------------------------------
-
-/// A new tab that behaves as if its window had focus (headless windows do not), so
-/// `:focus-visible`, the clipboard and keyboard focus work as for a reader.
-async fn new_tab(browser: &Browser) -> Page {
-    let page = browser.new_page("about:blank").await.expect("open a tab");
-    page.execute(SetFocusEmulationEnabledParams::new(true))
-        .await
-        .expect("emulate focus");
-    page
-}
-
-async fn goto(page: &Page, url: &str) {
-    page.goto(url)
-        .await
-        .unwrap_or_else(|e| panic!("open {url}: {e}"));
-    wait_js::<bool>(
-        page,
-        &format!("{url} has loaded"),
-        "document.readyState === 'complete'",
-        |done| *done,
-    )
-    .await;
-}
 
 async fn set_viewport(page: &Page, width: i64, height: i64, mobile: bool) {
     page.execute(
@@ -844,23 +822,6 @@ fn status_text(shown: usize, total: usize, filtered: bool) -> String {
 
 fn ids(quotes: &[Quote]) -> BTreeSet<String> {
     quotes.iter().map(|q| q.id.clone()).collect()
-}
-
-/// Chooses `value` in the select `#filter-NAME` the way a change from the reader
-/// arrives: set, then a bubbling `change` event.
-async fn choose(page: &Page, name: &str, value: &str) {
-    let ok: bool = js(
-        page,
-        &format!(
-            "(() => {{ const s = document.getElementById('filter-{name}');
-               if (!s || ![...s.options].some(o => o.value === {value:?})) return false;
-               s.value = {value:?};
-               s.dispatchEvent(new Event('change', {{bubbles: true}}));
-               return true; }})()"
-        ),
-    )
-    .await;
-    assert!(ok, "no #filter-{name} select with an option {value:?}");
 }
 
 async fn filter_view(page: &Page) -> FilterView {

@@ -676,6 +676,8 @@ fn for_each_piece<'a>(
 /// What quote HTML rendered once for every depth has for `root`. U+0001 cannot
 /// come from content: YAML refuses control characters.
 const ROOT: &str = "\u{1}";
+/// [`ROOT`] as a `char`, for splitting.
+const ROOT_CHAR: char = '\u{1}';
 
 /// True when `quote.html` prints `root` and uses it no other way: rendering a quote
 /// once with [`ROOT`] and putting each depth's prefix in its place gives what
@@ -722,7 +724,9 @@ fn splice(
                 out.borrow_mut().push_str(html);
             } else if let Some(html) = cache.get(&(*h, 0)) {
                 let mut out = out.borrow_mut();
-                let mut parts = html.split(ROOT);
+                // A char pattern: found with memchr, where a `&str` pattern runs a
+                // general substring search for every quote on every page.
+                let mut parts = html.split(ROOT_CHAR);
                 if let Some(first) = parts.next() {
                     out.push_str(first);
                 }

@@ -1,5 +1,5 @@
 //! Driving headless Chromium in tests, shared by the browser suites (`tests/browser.rs`,
-//! `tests/reader.rs`). Include it next to `mod common;` with
+//! `tests/reader.rs`, `tests/pagination_browser.rs`, `tests/search_browser.rs`). Include it next to `mod common;` with
 //! `#[path = "common/browser.rs"] mod browser;`: it is not part of `common` itself,
 //! so the suites that never start a browser do not compile it.
 //!
@@ -7,6 +7,8 @@
 //!   drives its DevTools connection.
 //! - [`eval`], [`wait_js`]: evaluate JavaScript in a page and decode the value (promises
 //!   are awaited), or poll until it is what the test waits for.
+//! - [`new_tab`], [`goto`], [`choose`]: a tab that has focus as a reader's would, a
+//!   page loaded completely, and a filter choice made as a reader makes it.
 //! - [`press_key`]: real key presses through `Input.dispatchKeyEvent`, so focus moves the
 //!   way it does for a keyboard user.
 //! - [`scenario`], [`panic_text`]: run named scenarios one after the other, catching
@@ -26,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
 use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::{FutureExt, StreamExt};
@@ -445,4 +448,42 @@ fn resolve(root: &Path, prefix: &str, path: &str) -> Resolved {
     } else {
         Resolved::Missing
     }
+}
+
+/// A new tab that behaves as if its window had focus (headless windows do not), so
+/// `:focus-visible`, the clipboard and keyboard focus work as for a reader.
+pub async fn new_tab(browser: &Browser) -> Page {
+    let page = browser.new_page("about:blank").await.expect("open a tab");
+    page.execute(SetFocusEmulationEnabledParams::new(true))
+        .await
+        .expect("emulate focus");
+    page
+}
+pub async fn goto(page: &Page, url: &str) {
+    page.goto(url)
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    wait_js::<bool>(
+        page,
+        &format!("{url} has loaded"),
+        "document.readyState === 'complete'",
+        |done| *done,
+    )
+    .await;
+}
+/// Chooses `value` in the select `#filter-NAME` the way a change from the reader
+/// arrives: set, then a bubbling `change` event.
+pub async fn choose(page: &Page, name: &str, value: &str) {
+    let ok: bool = js(
+        page,
+        &format!(
+            "(() => {{ const s = document.getElementById('filter-{name}');
+               if (!s || ![...s.options].some(o => o.value === {value:?})) return false;
+               s.value = {value:?};
+               s.dispatchEvent(new Event('change', {{bubbles: true}}));
+               return true; }})()"
+        ),
+    )
+    .await;
+    assert!(ok, "no #filter-{name} select with an option {value:?}");
 }
