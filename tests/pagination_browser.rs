@@ -27,20 +27,17 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::dom::ScrollIntoViewIfNeededParams;
-use chromiumoxide::cdp::browser_protocol::emulation::{
-    MediaFeature, SetEmulatedMediaParams, SetScriptExecutionDisabledParams,
-};
+use chromiumoxide::cdp::browser_protocol::emulation::SetScriptExecutionDisabledParams;
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
 use chromiumoxide::cdp::browser_protocol::network::{
     EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
 use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
@@ -48,8 +45,8 @@ use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
 use browser::{
-    ENTER, StaticServer, TAB, choose, file_url, goto, js, launch, new_tab, press_key, scenario,
-    wait_js,
+    ENTER, StaticServer, TAB, axe_violations, choose, file_url, goto, js, launch, new_tab,
+    press_key, scenario, set_color_scheme, wait_js,
 };
 use common::facts::{Facts, Quote};
 use common::*;
@@ -59,9 +56,6 @@ const SUB_PATH: &str = "/research/paged-lists/";
 
 /// Quotes per page in the built study.
 const PAGE_SIZE: usize = 2;
-
-/// axe-core's rule tags for WCAG 2.1 levels A and AA.
-const WCAG_TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']";
 
 // ---------------------------------------------------------------------------
 // The site and its lists
@@ -965,64 +959,19 @@ async fn keyboard(browser: &Browser, site: &Site, via: Via) {
     page.close().await.ok();
 }
 
-#[derive(Debug, Deserialize)]
-struct Violation {
-    id: String,
-    impact: Option<String>,
-    help: String,
-    nodes: usize,
-    targets: Vec<String>,
-}
-
 /// axe-core (WCAG 2.1 A and AA) on page 2 of each list, unfiltered and with the site
 /// filter (so `#filter-pages` shows), in the light and the dark scheme.
 async fn axe(browser: &Browser, site: &Site, via: Via) {
-    let path = repo_root().join("tests/tools/node_modules/axe-core/axe.min.js");
-    let source = fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: run scripts/test, which installs the test tools \
-             (npm ci --prefix tests/tools)",
-            path.display()
-        )
-    });
-    let source = format!("{source}\n;0");
-    let run = format!(
-        "axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG_TAGS}}}, \
-         resultTypes: ['violations']}}).then(r => r.violations.map(v => ({{ \
-           id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, \
-           targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }})))"
-    );
     let page = new_tab(browser).await;
     let mut problems = Vec::new();
     for scheme in ["light", "dark"] {
-        page.execute(
-            SetEmulatedMediaParams::builder()
-                .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
-                .build(),
-        )
-        .await
-        .expect("emulate the colour scheme");
+        set_color_scheme(&page, scheme).await;
         for list in &site.lists {
             for query in [String::new(), format!("?site={}", list.site)] {
                 let url = format!("{}{query}", site.url(via, &list.rel(2)));
                 goto(&page, &url).await;
                 settle(&page, &url).await;
-                let applied: bool = js(
-                    &page,
-                    &format!("matchMedia('(prefers-color-scheme: {scheme})').matches"),
-                )
-                .await;
-                assert!(applied, "the {scheme} scheme is not emulated on {url}");
-                page.evaluate_expression(
-                    EvaluateParams::builder()
-                        .expression(&source)
-                        .build()
-                        .unwrap(),
-                )
-                .await
-                .unwrap_or_else(|e| panic!("inject axe-core into {url}: {e}"));
-                let violations: Vec<Violation> = js(&page, &run).await;
-                for v in violations {
+                for v in axe_violations(&page, scheme, &url).await {
                     problems.push(format!(
                         "{via} {}{query} [{scheme}]: {} ({}) on {} node(s): {} -- {}",
                         list.rel(2),

@@ -31,8 +31,7 @@ use chromiumoxide::cdp::browser_protocol::browser::{
     PermissionDescriptor, PermissionSetting, SetPermissionParams,
 };
 use chromiumoxide::cdp::browser_protocol::emulation::{
-    MediaFeature, SetDeviceMetricsOverrideParams, SetEmulatedMediaParams,
-    SetScriptExecutionDisabledParams,
+    SetDeviceMetricsOverrideParams, SetScriptExecutionDisabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
 use chromiumoxide::cdp::browser_protocol::network::{
@@ -40,7 +39,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
 };
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
 };
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, Page};
@@ -48,29 +47,14 @@ use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
 use browser::{
-    ARROW_DOWN, ENTER, StaticServer, TAB, choose, file_url, goto, js, launch, new_tab, press_key,
-    scenario, wait_js,
+    ARROW_DOWN, ENTER, StaticServer, TAB, axe_violations, choose, file_url, goto, js, launch,
+    new_tab, press_key, scenario, set_color_scheme, wait_js,
 };
 use common::facts::{Facts, Quote};
 use common::*;
 
 /// The sub-path the sites are served under, as on a shared host.
 const SUB_PATH: &str = "/research/peer-support/";
-
-/// axe-core's rule tags for WCAG 2.1 levels A and AA.
-const WCAG_TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']";
-
-/// axe-core, installed by `npm ci --prefix tests/tools`.
-fn axe_source() -> String {
-    let path = repo_root().join("tests/tools/node_modules/axe-core/axe.min.js");
-    fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: run scripts/test, which installs the test tools \
-             (npm ci --prefix tests/tools)",
-            path.display()
-        )
-    })
-}
 
 // ---------------------------------------------------------------------------
 // The sites under test
@@ -286,16 +270,6 @@ async fn set_viewport(page: &Page, width: i64, height: i64, mobile: bool) {
     .expect("set the viewport");
 }
 
-async fn set_color_scheme(page: &Page, scheme: &str) {
-    page.execute(
-        SetEmulatedMediaParams::builder()
-            .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
-            .build(),
-    )
-    .await
-    .expect("emulate the colour scheme");
-}
-
 /// The accessible name and description Chromium computes for each element matching
 /// `selector`, as a screen reader gets them.
 async fn accessible_names(page: &Page, selector: &str) -> Vec<(String, String)> {
@@ -331,20 +305,10 @@ async fn accessible_names(page: &Page, selector: &str) -> Vec<(String, String)> 
 // axe
 // ---------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-struct Violation {
-    id: String,
-    impact: Option<String>,
-    help: String,
-    nodes: usize,
-    targets: Vec<String>,
-}
-
 /// axe-core's WCAG 2.1 A and AA rules on one page of every type of the example, and
 /// on the riverside fixture's home, theme and quotes pages, in the light and the dark
 /// colour scheme: zero violations.
 async fn axe(browser: &Browser, example: &Site, riverside: &Site) {
-    let source = format!("{}\n;0", axe_source());
     let mut targets: Vec<(&Site, String, String)> = example
         .pages
         .iter()
@@ -356,32 +320,11 @@ async fn axe(browser: &Browser, example: &Site, riverside: &Site) {
     }
     let page = new_tab(browser).await;
     let mut problems = Vec::new();
-    let run = format!(
-        "axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG_TAGS}}}, \
-         resultTypes: ['violations']}}).then(r => r.violations.map(v => ({{ \
-           id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, \
-           targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }})))"
-    );
     for scheme in ["light", "dark"] {
         set_color_scheme(&page, scheme).await;
         for (site, what, rel) in &targets {
             goto(&page, &site.http(rel)).await;
-            let applied: bool = js(
-                &page,
-                &format!("matchMedia('(prefers-color-scheme: {scheme})').matches"),
-            )
-            .await;
-            assert!(applied, "the {scheme} scheme is not emulated on {what}");
-            page.evaluate_expression(
-                EvaluateParams::builder()
-                    .expression(&source)
-                    .build()
-                    .unwrap(),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("inject axe-core into {what}: {e}"));
-            let violations: Vec<Violation> = js(&page, &run).await;
-            for v in violations {
+            for v in axe_violations(&page, scheme, what).await {
                 problems.push(format!(
                     "{} {what} [{scheme}]: {} ({}) on {} node(s): {} -- {}",
                     site.name,

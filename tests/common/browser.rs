@@ -28,8 +28,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::emulation::SetFocusEmulationEnabledParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    MediaFeature, SetEmulatedMediaParams, SetFocusEmulationEnabledParams,
+};
 use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
@@ -486,4 +489,64 @@ pub async fn choose(page: &Page, name: &str, value: &str) {
     )
     .await;
     assert!(ok, "no #filter-{name} select with an option {value:?}");
+}
+
+/// Emulates a colour scheme (`light` or `dark`) for `prefers-color-scheme`.
+pub async fn set_color_scheme(page: &Page, scheme: &str) {
+    page.execute(
+        SetEmulatedMediaParams::builder()
+            .features(vec![MediaFeature::new("prefers-color-scheme", scheme)])
+            .build(),
+    )
+    .await
+    .expect("emulate the colour scheme");
+}
+
+/// One rule axe-core found broken on a page.
+#[derive(Debug, serde::Deserialize)]
+pub struct Violation {
+    pub id: String,
+    pub impact: Option<String>,
+    pub help: String,
+    pub nodes: usize,
+    pub targets: Vec<String>,
+}
+
+/// axe-core's WCAG 2.1 A and AA violations on the page open in `page` (`what`
+/// names it in failures), after checking that `scheme` is the emulated one.
+pub async fn axe_violations(page: &Page, scheme: &str, what: &str) -> Vec<Violation> {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        let path = crate::common::repo_root().join("tests/tools/node_modules/axe-core/axe.min.js");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: run scripts/test, which installs the test tools \
+                 (npm ci --prefix tests/tools)",
+                path.display()
+            )
+        });
+        format!("{text}\n;0")
+    });
+    let applied: bool = js(
+        page,
+        &format!("matchMedia('(prefers-color-scheme: {scheme})').matches"),
+    )
+    .await;
+    assert!(applied, "the {scheme} scheme is not emulated on {what}");
+    page.evaluate_expression(
+        EvaluateParams::builder()
+            .expression(source.as_str())
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("inject axe-core into {what}: {e}"));
+    js(
+        page,
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, \
+         resultTypes: ['violations']}).then(r => r.violations.map(v => ({ \
+           id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, \
+           targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })))",
+    )
+    .await
 }
