@@ -338,6 +338,21 @@ impl<'a> SliceTerms<'a> {
     }
 }
 
+/// A slice's documents with their terms, numbered as the slice numbers them, and
+/// what the study numbers each of them.
+struct Slice {
+    /// Its first document.
+    first: u32,
+    /// Term numbers, each document's after the last's, each term once a document.
+    terms: Vec<u32>,
+    /// Where each document's terms end in `terms`.
+    ends: Vec<u32>,
+    /// By term: in how many of the slice's documents it is.
+    counts: Vec<u32>,
+    /// By term: its number in the study.
+    number: Vec<u32>,
+}
+
 /// Every term and the documents it is in, in term order: for each, the range of
 /// its text in `text` and of its documents in `docs`.
 struct Postings {
@@ -401,7 +416,7 @@ fn postings(docs: &[Document<'_>]) -> Postings {
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let slices: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
+    let read: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
@@ -427,35 +442,39 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     let mut short: FxHashMap<u128, u32> = FxHashMap::default();
     let mut long: FxHashMap<Cow<'_, str>, u32> = FxHashMap::default();
     let mut counts: Vec<usize> = Vec::new();
-    // By slice: the study's number of each of its terms.
-    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-    let slices: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = slices
-        .into_iter()
-        .map(|(s, slice_counts)| {
-            let mut number = vec![0; s.len as usize];
-            let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
-            for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
-                let key = (hi as u128) << 64 | lo as u128;
-                let g = *short.entry(key).or_insert_with(|| {
-                    counts.push(0);
-                    counts.len() as u32 - 1
-                });
-                number[t as usize] = g;
-            }
-            for (term, (t, _)) in s.long {
-                let g = *long.entry(term).or_insert_with(|| {
-                    counts.push(0);
-                    counts.len() as u32 - 1
-                });
-                number[t as usize] = g;
-            }
-            for (t, &n) in slice_counts.iter().enumerate() {
-                counts[number[t] as usize] += n as usize;
-            }
-            numbers.push(number);
-            (s.terms, s.ends, slice_counts)
-        })
-        .collect();
+    let mut slices: Vec<Slice> = Vec::with_capacity(read.len());
+    let mut first = 0;
+    for (s, slice_counts) in read {
+        let mut number = vec![0; s.len as usize];
+        let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
+        for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
+            let key = (hi as u128) << 64 | lo as u128;
+            let g = *short.entry(key).or_insert_with(|| {
+                counts.push(0);
+                counts.len() as u32 - 1
+            });
+            number[t as usize] = g;
+        }
+        for (term, (t, _)) in s.long {
+            let g = *long.entry(term).or_insert_with(|| {
+                counts.push(0);
+                counts.len() as u32 - 1
+            });
+            number[t as usize] = g;
+        }
+        for (t, &n) in slice_counts.iter().enumerate() {
+            counts[number[t] as usize] += n as usize;
+        }
+        let docs = s.ends.len() as u32;
+        slices.push(Slice {
+            first,
+            terms: s.terms,
+            ends: s.ends,
+            counts: slice_counts,
+            number,
+        });
+        first += docs;
+    }
 
     // Term order: short terms sort as numbers (bytes from the highest, zeros
     // before any character), long ones as text; then the two are merged.
@@ -498,39 +517,33 @@ fn postings(docs: &[Document<'_>]) -> Postings {
         .collect();
     // Where each slice writes each of its terms' documents: after the slices
     // before it. Then the slices write in parallel, each in its own places.
-    let mut first_doc = 0;
-    let fill: Vec<(u32, &[u32], &[u32], Vec<usize>)> = slices
+    let places: Vec<Vec<usize>> = slices
         .iter()
-        .zip(&numbers)
-        .map(|((terms, ends, slice_counts), number)| {
-            let places: Vec<usize> = number
+        .map(|s| {
+            s.number
                 .iter()
-                .zip(slice_counts)
+                .zip(&s.counts)
                 .map(|(&g, &count)| {
                     let at = start[g as usize];
                     start[g as usize] += count as usize;
                     at
                 })
-                .collect();
-            let first = first_doc;
-            first_doc += ends.len() as u32;
-            (first, &terms[..], &ends[..], places)
+                .collect()
         })
         .collect();
     let docs_of: Vec<AtomicU32> = (0..at).map(|_| AtomicU32::new(0)).collect();
-    fill.into_par_iter()
-        .for_each(|(first, terms, ends, mut places)| {
-            let mut from = 0;
-            for (n, &end) in (first..).zip(ends) {
-                for &t in &terms[from..end as usize] {
-                    let at = &mut places[t as usize];
-                    // Each place is written once, by one slice: no ordering needed.
-                    docs_of[*at].store(n, Ordering::Relaxed);
-                    *at += 1;
-                }
-                from = end as usize;
+    slices.par_iter().zip(places).for_each(|(s, mut places)| {
+        let mut from = 0;
+        for (n, &end) in (s.first..).zip(&s.ends) {
+            for &t in &s.terms[from..end as usize] {
+                let at = &mut places[t as usize];
+                // Each place is written once, by one slice: no ordering needed.
+                docs_of[*at].store(n, Ordering::Relaxed);
+                *at += 1;
             }
-        });
+            from = end as usize;
+        }
+    });
     let docs_of: Vec<u32> = docs_of.into_iter().map(AtomicU32::into_inner).collect();
     Postings {
         text,
