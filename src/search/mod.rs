@@ -26,6 +26,7 @@ use std::fmt::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::json;
@@ -125,7 +126,6 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
 #[inline(never)] // Keeps the three stages apart in profiles.
 fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<OutputFile> {
     let docs = &documents.docs;
-    use rayon::prelude::*;
     let lists = |range: &Range<usize>| &postings.docs[range.clone()];
     let forms: Vec<encode::Form> = postings
         .terms
@@ -172,10 +172,7 @@ fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<O
             .enumerate()
             .map(|(i, range)| {
                 let docs = &docs[range.clone()];
-                let size: usize = docs
-                    .iter()
-                    .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
-                    .sum();
+                let size: usize = docs.iter().map(|d| d.stored.1.len() + 1).sum();
                 let mut out = Vec::with_capacity(size + 32);
                 out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
                 for (j, d) in docs.iter().enumerate() {
@@ -318,7 +315,10 @@ impl<'a> SliceTerms<'a> {
 
     /// Adds `term` of document `n`, allocated only if it is new and long.
     fn add(&mut self, term: &str, n: u32) {
-        match pack(term.as_bytes()) {
+        // Folding makes no NUL, which a packed key could not tell from its padding;
+        // a term with one would be kept as text.
+        let key = pack(term.as_bytes()).filter(|_| !term.contains('\0'));
+        match key {
             Some(key) => self.add_short(key, n),
             None => match self.long.get_mut(term) {
                 Some((number, last)) => {
@@ -409,7 +409,6 @@ fn unpack(bytes: &[u8; 16]) -> &str {
 /// slices in order, so every list comes out in document order).
 #[inline(never)]
 fn postings(docs: &[Document<'_>]) -> Postings {
-    use rayon::prelude::*;
     // A few slices per thread: enough to balance the load, few enough that joining
     // the slices' terms costs little.
     let slice = docs
@@ -598,9 +597,9 @@ struct Meta {
 /// are made here (a page's plain text); unused ones are empty.
 struct Document<'a> {
     indexed: [Cow<'a, str>; 4],
-    /// Where its JSON is in [`Documents::blocks`]: block, start and end. The JSON
-    /// has `</` escaped as in a script (see [`script_json_string`]).
-    stored: (u32, u32, u32),
+    /// Where its JSON is in [`Documents::blocks`]: block, and bytes in it. The
+    /// JSON has `</` escaped as in a script (see [`script_json_string`]).
+    stored: (usize, Range<usize>),
     /// The length of the JSON before `</` was escaped, which chunks are cut by.
     len: usize,
 }
@@ -615,8 +614,8 @@ struct Documents<'a> {
 impl Documents<'_> {
     /// The JSON of `doc`, `</` escaped.
     fn stored(&self, doc: &Document<'_>) -> &[u8] {
-        let (block, start, end) = doc.stored;
-        &self.blocks[block as usize][start as usize..end as usize]
+        let (block, bytes) = &doc.stored;
+        &self.blocks[*block][bytes.clone()]
     }
 }
 
@@ -627,7 +626,6 @@ const QUOTE_BLOCK: usize = 1024;
 /// then quotes in study order. Results keep this order among equals.
 #[inline(never)]
 fn documents(study: &Study) -> Documents<'_> {
-    use rayon::prelude::*;
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let mut pages = Vec::new();
     fn page<'a>(
@@ -641,7 +639,7 @@ fn documents(study: &Study) -> Documents<'_> {
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
-        let start = pages.len() as u32;
+        let start = pages.len();
         push_escaped(pages, &json);
         let indexed = [
             Cow::Borrowed(c.title.as_str()),
@@ -651,7 +649,7 @@ fn documents(study: &Study) -> Documents<'_> {
         ];
         Document {
             indexed,
-            stored: (0, start, pages.len() as u32),
+            stored: (0, start..pages.len()),
             len: json.len(),
         }
     }
@@ -729,7 +727,7 @@ fn documents(study: &Study) -> Documents<'_> {
                     ];
                     Document {
                         indexed,
-                        stored: (b as u32 + 1, start as u32, block.len() as u32),
+                        stored: (b + 1, start..block.len()),
                         len: block.len() - start - added,
                     }
                 })
