@@ -26,6 +26,7 @@ use std::fmt::Write;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::json;
@@ -127,7 +128,6 @@ pub fn index_files(study: &Study) -> Vec<OutputFile> {
 #[inline(never)] // Keeps the three stages apart in profiles.
 fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<OutputFile> {
     let docs = &documents.docs;
-    use rayon::prelude::*;
     let lists = |range: &Range<usize>| &postings.docs[range.clone()];
     let forms: Vec<encode::Form> = postings
         .terms
@@ -174,10 +174,7 @@ fn files(study: &Study, documents: &Documents<'_>, postings: &Postings) -> Vec<O
             .enumerate()
             .map(|(i, range)| {
                 let docs = &docs[range.clone()];
-                let size: usize = docs
-                    .iter()
-                    .map(|d| (d.stored.2 - d.stored.1) as usize + 1)
-                    .sum();
+                let size: usize = docs.iter().map(|d| d.stored.1.len() + 1).sum();
                 let mut out = Vec::with_capacity(size + 32);
                 out.extend_from_slice(format!("thematicSearch.docs({i},[").as_bytes());
                 for (j, d) in docs.iter().enumerate() {
@@ -320,7 +317,10 @@ impl<'a> SliceTerms<'a> {
 
     /// Adds `term` of document `n`, allocated only if it is new and long.
     fn add(&mut self, term: &str, n: u32) {
-        match pack(term.as_bytes()) {
+        // Folding makes no NUL, which a packed key could not tell from its padding;
+        // a term with one would be kept as text.
+        let key = pack(term.as_bytes()).filter(|_| !term.contains('\0'));
+        match key {
             Some(key) => self.add_short(key, n),
             None => match self.long.get_mut(term) {
                 Some((number, last)) => {
@@ -338,6 +338,21 @@ impl<'a> SliceTerms<'a> {
             },
         }
     }
+}
+
+/// A slice's documents with their terms, numbered as the slice numbers them, and
+/// what the study numbers each of them.
+struct Slice {
+    /// Its first document.
+    first: u32,
+    /// Term numbers, each document's after the last's, each term once a document.
+    terms: Vec<u32>,
+    /// Where each document's terms end in `terms`.
+    ends: Vec<u32>,
+    /// By term: in how many of the slice's documents it is.
+    counts: Vec<u32>,
+    /// By term: its number in the study.
+    number: Vec<u32>,
 }
 
 /// Every term and the documents it is in, in term order: for each, the range of
@@ -390,24 +405,19 @@ fn unpack(bytes: &[u8; 16]) -> &str {
     std::str::from_utf8(&bytes[..len]).unwrap_or_default()
 }
 
-/// One slice's share of the postings: its first document's number, its terms
-/// and where each document's terms end, and where it writes each term's documents.
-type SliceFill<'a> = (u32, &'a [u32], &'a [u32], Vec<usize>);
-
 /// Every term with the documents it is in, in term order. Documents are read in
 /// parallel slices, which number their terms; the slices' terms are then numbered
 /// for the whole study, sorted, and each one's documents written in place (the
 /// slices in order, so every list comes out in document order).
 #[inline(never)]
 fn postings(docs: &[Document<'_>]) -> Postings {
-    use rayon::prelude::*;
     // A few slices per thread: enough to balance the load, few enough that joining
     // the slices' terms costs little.
     let slice = docs
         .len()
         .div_ceil(4 * rayon::current_num_threads())
         .max(256);
-    let slices: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
+    let read: Vec<(SliceTerms<'_>, Vec<u32>)> = docs
         .par_chunks(slice)
         .enumerate()
         .map(|(c, docs)| {
@@ -433,35 +443,39 @@ fn postings(docs: &[Document<'_>]) -> Postings {
     let mut short: FxHashMap<u128, u32> = FxHashMap::default();
     let mut long: FxHashMap<Cow<'_, str>, u32> = FxHashMap::default();
     let mut counts: Vec<usize> = Vec::new();
-    // By slice: the study's number of each of its terms.
-    let mut numbers: Vec<Vec<u32>> = Vec::with_capacity(slices.len());
-    let slices: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = slices
-        .into_iter()
-        .map(|(s, slice_counts)| {
-            let mut number = vec![0; s.len as usize];
-            let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
-            for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
-                let key = (hi as u128) << 64 | lo as u128;
-                let g = *short.entry(key).or_insert_with(|| {
-                    counts.push(0);
-                    counts.len() as u32 - 1
-                });
-                number[t as usize] = g;
-            }
-            for (term, (t, _)) in s.long {
-                let g = *long.entry(term).or_insert_with(|| {
-                    counts.push(0);
-                    counts.len() as u32 - 1
-                });
-                number[t as usize] = g;
-            }
-            for (t, &n) in slice_counts.iter().enumerate() {
-                counts[number[t] as usize] += n as usize;
-            }
-            numbers.push(number);
-            (s.terms, s.ends, slice_counts)
-        })
-        .collect();
+    let mut slices: Vec<Slice> = Vec::with_capacity(read.len());
+    let mut first = 0;
+    for (s, slice_counts) in read {
+        let mut number = vec![0; s.len as usize];
+        let shorter = s.shorter.into_iter().map(|(lo, t)| ((lo, 0), t));
+        for ((lo, hi), (t, _)) in s.short.into_iter().chain(shorter) {
+            let key = (hi as u128) << 64 | lo as u128;
+            let g = *short.entry(key).or_insert_with(|| {
+                counts.push(0);
+                counts.len() as u32 - 1
+            });
+            number[t as usize] = g;
+        }
+        for (term, (t, _)) in s.long {
+            let g = *long.entry(term).or_insert_with(|| {
+                counts.push(0);
+                counts.len() as u32 - 1
+            });
+            number[t as usize] = g;
+        }
+        for (t, &n) in slice_counts.iter().enumerate() {
+            counts[number[t] as usize] += n as usize;
+        }
+        let docs = s.ends.len() as u32;
+        slices.push(Slice {
+            first,
+            terms: s.terms,
+            ends: s.ends,
+            counts: slice_counts,
+            number,
+        });
+        first += docs;
+    }
 
     // Term order: short terms sort as numbers (bytes from the highest, zeros
     // before any character), long ones as text; then the two are merged.
@@ -504,39 +518,33 @@ fn postings(docs: &[Document<'_>]) -> Postings {
         .collect();
     // Where each slice writes each of its terms' documents: after the slices
     // before it. Then the slices write in parallel, each in its own places.
-    let mut first_doc = 0;
-    let fill: Vec<SliceFill<'_>> = slices
+    let places: Vec<Vec<usize>> = slices
         .iter()
-        .zip(&numbers)
-        .map(|((terms, ends, slice_counts), number)| {
-            let places: Vec<usize> = number
+        .map(|s| {
+            s.number
                 .iter()
-                .zip(slice_counts)
+                .zip(&s.counts)
                 .map(|(&g, &count)| {
                     let at = start[g as usize];
                     start[g as usize] += count as usize;
                     at
                 })
-                .collect();
-            let first = first_doc;
-            first_doc += ends.len() as u32;
-            (first, &terms[..], &ends[..], places)
+                .collect()
         })
         .collect();
     let docs_of: Vec<AtomicU32> = (0..at).map(|_| AtomicU32::new(0)).collect();
-    fill.into_par_iter()
-        .for_each(|(first, terms, ends, mut places)| {
-            let mut from = 0;
-            for (n, &end) in (first..).zip(ends) {
-                for &t in &terms[from..end as usize] {
-                    let at = &mut places[t as usize];
-                    // Each place is written once, by one slice: no ordering needed.
-                    docs_of[*at].store(n, Ordering::Relaxed);
-                    *at += 1;
-                }
-                from = end as usize;
+    slices.par_iter().zip(places).for_each(|(s, mut places)| {
+        let mut from = 0;
+        for (n, &end) in (s.first..).zip(&s.ends) {
+            for &t in &s.terms[from..end as usize] {
+                let at = &mut places[t as usize];
+                // Each place is written once, by one slice: no ordering needed.
+                docs_of[*at].store(n, Ordering::Relaxed);
+                *at += 1;
             }
-        });
+            from = end as usize;
+        }
+    });
     let docs_of: Vec<u32> = docs_of.into_iter().map(AtomicU32::into_inner).collect();
     Postings {
         text,
@@ -591,9 +599,9 @@ struct Meta {
 /// are made here (a page's plain text); unused ones are empty.
 struct Document<'a> {
     indexed: [Cow<'a, str>; 4],
-    /// Where its JSON is in [`Documents::blocks`]: block, start and end. The JSON
-    /// has `</` escaped as in a script (see [`script_json_string`]).
-    stored: (u32, u32, u32),
+    /// Where its JSON is in [`Documents::blocks`]: block, and bytes in it. The
+    /// JSON has `</` escaped as in a script (see [`script_json_string`]).
+    stored: (usize, Range<usize>),
     /// The length of the JSON before `</` was escaped, which chunks are cut by.
     len: usize,
 }
@@ -608,8 +616,8 @@ struct Documents<'a> {
 impl Documents<'_> {
     /// The JSON of `doc`, `</` escaped.
     fn stored(&self, doc: &Document<'_>) -> &[u8] {
-        let (block, start, end) = doc.stored;
-        &self.blocks[block as usize][start as usize..end as usize]
+        let (block, bytes) = &doc.stored;
+        &self.blocks[*block][bytes.clone()]
     }
 }
 
@@ -620,7 +628,6 @@ const QUOTE_BLOCK: usize = 1024;
 /// then quotes in study order. Results keep this order among equals.
 #[inline(never)]
 fn documents(study: &Study) -> Documents<'_> {
-    use rayon::prelude::*;
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let mut pages = Vec::new();
     fn page<'a>(
@@ -634,7 +641,7 @@ fn documents(study: &Study) -> Documents<'_> {
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
-        let start = pages.len() as u32;
+        let start = pages.len();
         push_escaped(pages, &json);
         let indexed = [
             Cow::Borrowed(c.title.as_str()),
@@ -644,7 +651,7 @@ fn documents(study: &Study) -> Documents<'_> {
         ];
         Document {
             indexed,
-            stored: (0, start, pages.len() as u32),
+            stored: (0, start..pages.len()),
             len: json.len(),
         }
     }
@@ -715,7 +722,7 @@ fn documents(study: &Study) -> Documents<'_> {
                     ];
                     Document {
                         indexed,
-                        stored: (b as u32 + 1, start as u32, block.len() as u32),
+                        stored: (b + 1, start..block.len()),
                         len: block.len() - start - added,
                     }
                 })
