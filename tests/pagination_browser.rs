@@ -28,25 +28,16 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chromiumoxide::cdp::browser_protocol::dom::ScrollIntoViewIfNeededParams;
 use chromiumoxide::cdp::browser_protocol::emulation::SetScriptExecutionDisabledParams;
-use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
-};
-use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
-};
-use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, Page};
-use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
 use browser::{
-    ENTER, StaticServer, TAB, axe_violations, choose, file_url, goto, js, launch, new_tab,
-    press_key, scenario, set_color_scheme, wait_js,
+    ENTER, PageEvents, StaticServer, TAB, axe_violations, choose, file_url, goto, js, launch,
+    new_tab, press_key, scenario, set_color_scheme, wait_js,
 };
 use common::facts::{Facts, Quote};
 use common::*;
@@ -319,16 +310,7 @@ async fn settle(page: &Page, url: &str) {
 /// uncaught exceptions, log errors, failed requests, HTTP errors and requests that
 /// leave the site. Read after each step, so a problem names the page it came from.
 struct Watch {
-    console: EventStream<EventConsoleApiCalled>,
-    exceptions: EventStream<EventExceptionThrown>,
-    log: EventStream<EventEntryAdded>,
-    failed: EventStream<EventLoadingFailed>,
-    responses: EventStream<EventResponseReceived>,
-    requests: EventStream<EventRequestWillBeSent>,
-    /// Request ids to URLs.
-    urls: BTreeMap<String, String>,
-    /// Every URL requested, in order.
-    requested: Vec<String>,
+    events: PageEvents,
     problems: Vec<String>,
 }
 
@@ -336,87 +318,14 @@ impl Watch {
     async fn new(page: &Page, site: &Site) -> Watch {
         site.server.take_log();
         Watch {
-            console: page.event_listener().await.unwrap(),
-            exceptions: page.event_listener().await.unwrap(),
-            log: page.event_listener().await.unwrap(),
-            failed: page.event_listener().await.unwrap(),
-            responses: page.event_listener().await.unwrap(),
-            requests: page.event_listener().await.unwrap(),
-            urls: BTreeMap::new(),
-            requested: Vec::new(),
+            events: PageEvents::new(page).await,
             problems: Vec::new(),
         }
     }
 
     /// Reads what happened since the last call; `at` says where, for messages.
     async fn collect(&mut self, site: &Site, via: Via, at: &str) {
-        // Events still on their way.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let base = site.base(via);
-        let mut found = Vec::new();
-        while let Some(Some(e)) = self.console.next().now_or_never() {
-            if matches!(
-                e.r#type,
-                ConsoleApiCalledType::Error | ConsoleApiCalledType::Assert
-            ) {
-                let args: Vec<String> = e
-                    .args
-                    .iter()
-                    .map(|a| {
-                        a.value
-                            .as_ref()
-                            .map(|v| v.to_string())
-                            .or_else(|| a.description.clone())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                found.push(format!("console.error: {}", args.join(" ")));
-            }
-        }
-        while let Some(Some(e)) = self.exceptions.next().now_or_never() {
-            let d = &e.exception_details;
-            let message = d
-                .exception
-                .as_ref()
-                .and_then(|x| x.description.clone())
-                .unwrap_or_else(|| d.text.clone());
-            found.push(format!(
-                "uncaught exception at {}:{}:{}: {message}",
-                d.url.as_deref().unwrap_or("?"),
-                d.line_number + 1,
-                d.column_number + 1
-            ));
-        }
-        while let Some(Some(e)) = self.log.next().now_or_never() {
-            if e.entry.level == LogEntryLevel::Error {
-                found.push(format!(
-                    "log error: {} ({})",
-                    e.entry.text,
-                    e.entry.url.as_deref().unwrap_or("")
-                ));
-            }
-        }
-        while let Some(Some(e)) = self.requests.next().now_or_never() {
-            let u = e.request.url.clone();
-            self.urls.insert(e.request_id.inner().clone(), u.clone());
-            if !(u.starts_with(&base) || u.starts_with("data:") || u.starts_with("about:")) {
-                found.push(format!("request outside the site: {u}"));
-            }
-            self.requested.push(u);
-        }
-        while let Some(Some(e)) = self.failed.next().now_or_never() {
-            let u = self
-                .urls
-                .get(e.request_id.inner())
-                .cloned()
-                .unwrap_or_default();
-            found.push(format!("request failed: {u} ({})", e.error_text));
-        }
-        while let Some(Some(e)) = self.responses.next().now_or_never() {
-            if e.response.status >= 400 {
-                found.push(format!("HTTP {} for {}", e.response.status, e.response.url));
-            }
-        }
+        let mut found = self.events.drain(&site.base(via)).await;
         if via == Via::Http {
             for s in site.server.take_log() {
                 if s.status >= 400 {
@@ -442,7 +351,8 @@ impl Watch {
 
     /// True when `url`, without query or fragment, was requested.
     fn was_requested(&self, url: &str) -> bool {
-        self.requested
+        self.events
+            .requested
             .iter()
             .any(|u| u.split(['?', '#']).next() == Some(url))
     }
@@ -845,7 +755,7 @@ async fn filter_across_pages(browser: &Browser, site: &Site, via: Via) {
             watch.was_requested(&script),
             "{via} {}: {script} was never requested once a filter was chosen; requested: {:?}",
             list.what,
-            watch.requested
+            watch.events.requested
         );
 
         // Follow the first link of #filter-pages.

@@ -24,7 +24,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chromiumoxide::cdp::browser_protocol::accessibility::GetPartialAxTreeParams;
 use chromiumoxide::cdp::browser_protocol::browser::{
@@ -33,22 +33,14 @@ use chromiumoxide::cdp::browser_protocol::browser::{
 use chromiumoxide::cdp::browser_protocol::emulation::{
     SetDeviceMetricsOverrideParams, SetScriptExecutionDisabledParams,
 };
-use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
-};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
-use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
-};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, Page};
-use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
 use browser::{
-    ARROW_DOWN, ENTER, StaticServer, TAB, axe_violations, choose, file_url, goto, js, launch,
-    new_tab, press_key, scenario, set_color_scheme, wait_js,
+    ARROW_DOWN, ENTER, PageEvents, StaticServer, TAB, axe_violations, choose, file_url, goto, js,
+    launch, new_tab, press_key, scenario, set_color_scheme, wait_js,
 };
 use common::facts::{Facts, Quote};
 use common::*;
@@ -364,21 +356,7 @@ async fn console_and_network(browser: &Browser, example: &Site) {
             };
             let how = if over_http { "http" } else { "file" };
             let page = browser.new_page("about:blank").await.expect("open a tab");
-            let mut console = page
-                .event_listener::<EventConsoleApiCalled>()
-                .await
-                .unwrap();
-            let mut exceptions = page.event_listener::<EventExceptionThrown>().await.unwrap();
-            let mut log = page.event_listener::<EventEntryAdded>().await.unwrap();
-            let mut failed = page.event_listener::<EventLoadingFailed>().await.unwrap();
-            let mut responses = page
-                .event_listener::<EventResponseReceived>()
-                .await
-                .unwrap();
-            let mut requests = page
-                .event_listener::<EventRequestWillBeSent>()
-                .await
-                .unwrap();
+            let mut events = PageEvents::new(&page).await;
             example.server.take_log();
 
             goto(&page, &url).await;
@@ -420,69 +398,7 @@ async fn console_and_network(browser: &Browser, example: &Site) {
                     }
                 }
             }
-            // Events still on their way.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-
-            let mut found = Vec::new();
-            while let Some(Some(e)) = console.next().now_or_never() {
-                if matches!(
-                    e.r#type,
-                    ConsoleApiCalledType::Error | ConsoleApiCalledType::Assert
-                ) {
-                    let args: Vec<String> = e
-                        .args
-                        .iter()
-                        .map(|a| {
-                            a.value
-                                .as_ref()
-                                .map(|v| v.to_string())
-                                .or_else(|| a.description.clone())
-                                .unwrap_or_default()
-                        })
-                        .collect();
-                    found.push(format!("console.error: {}", args.join(" ")));
-                }
-            }
-            while let Some(Some(e)) = exceptions.next().now_or_never() {
-                let d = &e.exception_details;
-                let message = d
-                    .exception
-                    .as_ref()
-                    .and_then(|x| x.description.clone())
-                    .unwrap_or_else(|| d.text.clone());
-                found.push(format!(
-                    "uncaught exception at {}:{}:{}: {message}",
-                    d.url.as_deref().unwrap_or("?"),
-                    d.line_number + 1,
-                    d.column_number + 1
-                ));
-            }
-            while let Some(Some(e)) = log.next().now_or_never() {
-                if e.entry.level == LogEntryLevel::Error {
-                    found.push(format!(
-                        "log error: {} ({})",
-                        e.entry.text,
-                        e.entry.url.as_deref().unwrap_or("")
-                    ));
-                }
-            }
-            let mut urls: BTreeMap<String, String> = BTreeMap::new();
-            while let Some(Some(e)) = requests.next().now_or_never() {
-                urls.insert(e.request_id.inner().clone(), e.request.url.clone());
-                let u = &e.request.url;
-                if !(u.starts_with(&base) || u.starts_with("data:") || u.starts_with("about:")) {
-                    found.push(format!("request outside the site: {u}"));
-                }
-            }
-            while let Some(Some(e)) = failed.next().now_or_never() {
-                let u = urls.get(e.request_id.inner()).cloned().unwrap_or_default();
-                found.push(format!("request failed: {u} ({})", e.error_text));
-            }
-            while let Some(Some(e)) = responses.next().now_or_never() {
-                if e.response.status >= 400 {
-                    found.push(format!("HTTP {} for {}", e.response.status, e.response.url));
-                }
-            }
+            let mut found = events.drain(&base).await;
             if over_http {
                 // What the browser asked for on its own, such as /favicon.ico, shows
                 // here even when the page's events do not list it.

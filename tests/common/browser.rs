@@ -7,6 +7,7 @@
 //!   drives its DevTools connection.
 //! - [`eval`], [`wait_js`]: evaluate JavaScript in a page and decode the value (promises
 //!   are awaited), or poll until it is what the test waits for.
+//! - [`PageEvents`]: console errors, exceptions and failed or foreign requests of a tab.
 //! - [`new_tab`], [`goto`], [`choose`]: a tab that has focus as a reader's would, a
 //!   page loaded completely, and a filter choice made as a reader makes it.
 //! - [`press_key`]: real key presses through `Input.dispatchKeyEvent`, so focus moves the
@@ -32,7 +33,14 @@ use chromiumoxide::cdp::browser_protocol::emulation::{
     MediaFeature, SetEmulatedMediaParams, SetFocusEmulationEnabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventLoadingFailed, EventRequestWillBeSent, EventResponseReceived,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
+};
+use chromiumoxide::listeners::EventStream;
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::{FutureExt, StreamExt};
 use serde::de::DeserializeOwned;
@@ -549,4 +557,107 @@ pub async fn axe_violations(page: &Page, scheme: &str, what: &str) -> Vec<Violat
            targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })))",
     )
     .await
+}
+
+/// What a tab reports that a reader must never meet: console errors, uncaught
+/// exceptions, log errors, requests that leave the site, failed requests and HTTP
+/// errors. Listen before the page loads; [`PageEvents::drain`] after each step.
+pub struct PageEvents {
+    console: EventStream<EventConsoleApiCalled>,
+    exceptions: EventStream<EventExceptionThrown>,
+    log: EventStream<EventEntryAdded>,
+    failed: EventStream<EventLoadingFailed>,
+    responses: EventStream<EventResponseReceived>,
+    requests: EventStream<EventRequestWillBeSent>,
+    /// Request ids to URLs.
+    urls: std::collections::BTreeMap<String, String>,
+    /// Every URL requested, in order.
+    pub requested: Vec<String>,
+}
+
+impl PageEvents {
+    pub async fn new(page: &Page) -> PageEvents {
+        PageEvents {
+            console: page.event_listener().await.unwrap(),
+            exceptions: page.event_listener().await.unwrap(),
+            log: page.event_listener().await.unwrap(),
+            failed: page.event_listener().await.unwrap(),
+            responses: page.event_listener().await.unwrap(),
+            requests: page.event_listener().await.unwrap(),
+            urls: std::collections::BTreeMap::new(),
+            requested: Vec::new(),
+        }
+    }
+
+    /// The problems reported since the last call, after waiting briefly for events
+    /// still on their way. A request is outside the site unless its URL starts
+    /// with `base` (or is a `data:` or `about:` URL).
+    pub async fn drain(&mut self, base: &str) -> Vec<String> {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut found = Vec::new();
+        while let Some(Some(e)) = self.console.next().now_or_never() {
+            if matches!(
+                e.r#type,
+                ConsoleApiCalledType::Error | ConsoleApiCalledType::Assert
+            ) {
+                let args: Vec<String> = e
+                    .args
+                    .iter()
+                    .map(|a| {
+                        a.value
+                            .as_ref()
+                            .map(|v| v.to_string())
+                            .or_else(|| a.description.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                found.push(format!("console.error: {}", args.join(" ")));
+            }
+        }
+        while let Some(Some(e)) = self.exceptions.next().now_or_never() {
+            let d = &e.exception_details;
+            let message = d
+                .exception
+                .as_ref()
+                .and_then(|x| x.description.clone())
+                .unwrap_or_else(|| d.text.clone());
+            found.push(format!(
+                "uncaught exception at {}:{}:{}: {message}",
+                d.url.as_deref().unwrap_or("?"),
+                d.line_number + 1,
+                d.column_number + 1
+            ));
+        }
+        while let Some(Some(e)) = self.log.next().now_or_never() {
+            if e.entry.level == LogEntryLevel::Error {
+                found.push(format!(
+                    "log error: {} ({})",
+                    e.entry.text,
+                    e.entry.url.as_deref().unwrap_or("")
+                ));
+            }
+        }
+        while let Some(Some(e)) = self.requests.next().now_or_never() {
+            let u = e.request.url.clone();
+            self.urls.insert(e.request_id.inner().clone(), u.clone());
+            if !(u.starts_with(base) || u.starts_with("data:") || u.starts_with("about:")) {
+                found.push(format!("request outside the site: {u}"));
+            }
+            self.requested.push(u);
+        }
+        while let Some(Some(e)) = self.failed.next().now_or_never() {
+            let u = self
+                .urls
+                .get(e.request_id.inner())
+                .cloned()
+                .unwrap_or_default();
+            found.push(format!("request failed: {u} ({})", e.error_text));
+        }
+        while let Some(Some(e)) = self.responses.next().now_or_never() {
+            if e.response.status >= 400 {
+                found.push(format!("HTTP {} for {}", e.response.status, e.response.url));
+            }
+        }
+        found
+    }
 }
