@@ -270,9 +270,11 @@ impl Downloads {
     /// Like [`Downloads::files`], one part at a time (the data files, then the
     /// search index), so that `build` can write each and let it go.
     pub fn each_part(&mut self, study: &Study, mut take: impl FnMut(Vec<render::OutputFile>)) {
-        take(render::data_files(study));
+        // Both link every quote to its page: worked out once for the two.
+        let homes = render::quote_urls(study);
+        take(render::data_files(study, &homes));
         let t = Instant::now();
-        take(self.index.files(study).0);
+        take(self.index.files(study, &homes).0);
         timing("search index", t);
     }
 

@@ -882,15 +882,7 @@ async fn axe(browser: &Browser, site: &Site, via: Via) {
                 goto(&page, &url).await;
                 settle(&page, &url).await;
                 for v in axe_violations(&page, scheme, &url).await {
-                    problems.push(format!(
-                        "{via} {}{query} [{scheme}]: {} ({}) on {} node(s): {} -- {}",
-                        list.rel(2),
-                        v.id,
-                        v.impact.as_deref().unwrap_or("?"),
-                        v.nodes,
-                        v.targets.join(", "),
-                        v.help
-                    ));
+                    problems.push(format!("{via} {}{query} [{scheme}]: {v}", list.rel(2)));
                 }
             }
         }

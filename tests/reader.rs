@@ -317,15 +317,7 @@ async fn axe(browser: &Browser, example: &Site, riverside: &Site) {
         for (site, what, rel) in &targets {
             goto(&page, &site.http(rel)).await;
             for v in axe_violations(&page, scheme, what).await {
-                problems.push(format!(
-                    "{} {what} [{scheme}]: {} ({}) on {} node(s): {} -- {}",
-                    site.name,
-                    v.id,
-                    v.impact.as_deref().unwrap_or("?"),
-                    v.nodes,
-                    v.targets.join(", "),
-                    v.help
-                ));
+                problems.push(format!("{} {what} [{scheme}]: {v}", site.name));
             }
         }
     }

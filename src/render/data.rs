@@ -38,11 +38,10 @@ pub(crate) const SITES_JSON: &str = "data/sites.json";
 pub(crate) const GROUPS_JSON: &str = "data/groups.json";
 
 /// Every file of `data/`, built from the published study only.
-pub(crate) fn files(study: &Study) -> Vec<OutputFile> {
+pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
     let started = std::time::Instant::now();
-    let homes = super::quote_urls(study);
     let ((quotes_csv, quotes_json), (codebook, (sites, groups))) = rayon::join(
-        || rayon::join(|| quotes_csv(study, &homes), || quotes_json(study, &homes)),
+        || rayon::join(|| quotes_csv(study, homes), || quotes_json(study, homes)),
         || {
             rayon::join(
                 || (codebook_json(study), codebook_qdc(study)),

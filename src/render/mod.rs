@@ -844,8 +844,9 @@ fn sitemap(base: &str, pages: &[String]) -> String {
 
 /// The open data files of `data/` (see `data.rs`). Kept out of [`Renderer::render`]:
 /// no page loads them, so `serve` can show an edited page before they follow.
-pub fn data_files(study: &Study) -> Vec<OutputFile> {
-    data::files(study)
+/// `homes` are the quotes' links ([`quote_urls`]).
+pub fn data_files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
+    data::files(study, homes)
 }
 
 /// Each quote's home, as every page links to it: the page of its first theme's

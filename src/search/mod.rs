@@ -54,14 +54,15 @@ pub struct IndexCache {
 
 impl IndexCache {
     /// The index files for `study`, and whether they differ from the last call's.
-    pub fn files(&mut self, study: &Study) -> (Vec<OutputFile>, bool) {
+    /// `homes` are the quotes' links (`render::quote_urls`).
+    pub fn files(&mut self, study: &Study, homes: &[String]) -> (Vec<OutputFile>, bool) {
         let hash = inputs_hash(study);
         if let Some((h, files)) = &self.last {
             if *h == hash {
                 return (files.clone(), false);
             }
         }
-        let files = index_files(study);
+        let files = index_files(study, homes);
         self.last = Some((hash, files.clone()));
         (files, true)
     }
@@ -111,9 +112,9 @@ fn inputs_hash(study: &Study) -> u64 {
 }
 
 /// The search index's files.
-pub fn index_files(study: &Study) -> Vec<OutputFile> {
+pub fn index_files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
     let t = std::time::Instant::now();
-    let docs = documents(study);
+    let docs = documents(study, homes);
     crate::pipeline::timing("search: documents", t);
     let t = std::time::Instant::now();
     let postings = postings(&docs.docs);
@@ -627,7 +628,7 @@ const QUOTE_BLOCK: usize = 1024;
 /// Every document: pages first (themes in codebook order, findings, sites, groups),
 /// then quotes in study order. Results keep this order among equals.
 #[inline(never)]
-fn documents(study: &Study) -> Documents<'_> {
+fn documents<'a>(study: &'a Study, homes: &[String]) -> Documents<'a> {
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let mut pages = Vec::new();
     fn page<'a>(
@@ -673,7 +674,6 @@ fn documents(study: &Study) -> Documents<'_> {
         docs.push(page(&mut pages, "g", &g.common, urls::group(&g.common.id)));
     }
     // Each quote's home: the page of its list that shows it (see render::paginate).
-    let homes = crate::render::quote_urls(study);
     let quote_blocks: Vec<(Vec<u8>, Vec<Document<'_>>)> = study
         .quotes
         .par_chunks(QUOTE_BLOCK)

@@ -520,6 +520,21 @@ pub struct Violation {
     pub targets: Vec<String>,
 }
 
+impl std::fmt::Display for Violation {
+    /// `rule (impact) on N node(s): targets -- help`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}) on {} node(s): {} -- {}",
+            self.id,
+            self.impact.as_deref().unwrap_or("?"),
+            self.nodes,
+            self.targets.join(", "),
+            self.help
+        )
+    }
+}
+
 /// axe-core's WCAG 2.1 A and AA violations on the page open in `page` (`what`
 /// names it in failures), after checking that `scheme` is the emulated one.
 pub async fn axe_violations(page: &Page, scheme: &str, what: &str) -> Vec<Violation> {
