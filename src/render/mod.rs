@@ -20,6 +20,7 @@ pub mod highlight;
 pub mod markdown;
 mod pages;
 mod paginate;
+mod quote_html;
 pub mod site_theme;
 pub mod urls;
 pub mod views;
@@ -639,6 +640,9 @@ fn render_view(
     root: &str,
     embed: bool,
 ) -> Result<String, Diagnostic> {
+    if theme.quote_is_builtin() {
+        return Ok(quote_html::render(view, root, embed));
+    }
     let mut ctx = Context::new();
     ctx.insert("quote", view);
     ctx.insert("root", root);

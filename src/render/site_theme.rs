@@ -67,6 +67,9 @@ pub struct SiteTheme {
     pub statics: BTreeMap<String, Vec<u8>>,
     /// Where each template came from, for diagnostics.
     origins: BTreeMap<String, (String, String)>,
+    /// Whether `quote.html` is the built-in one, which [`super::quote_html`]
+    /// renders without Tera.
+    quote_is_builtin: bool,
 }
 
 impl SiteTheme {
@@ -83,6 +86,11 @@ impl SiteTheme {
 }
 
 impl SiteTheme {
+    /// True when `quote.html` is the default theme's, character for character.
+    pub fn quote_is_builtin(&self) -> bool {
+        self.quote_is_builtin
+    }
+
     /// Turns a Tera error into a diagnostic at the template's file and line.
     pub fn diagnostic(&self, err: &tera::Error, while_doing: &str) -> Diagnostic {
         template_diagnostic(err, &self.origins, while_doing)
@@ -240,10 +248,16 @@ pub fn load(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec<Diagnostic
     {
         return Err(template_diagnostics(&e, &templates, "in the site theme"));
     }
+    let builtin_quote = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == "quote.html");
+    let quote_is_builtin = match (templates.get("quote.html"), builtin_quote) {
+        (Some((_, src)), Some((_, builtin))) => src == builtin,
+        _ => false,
+    };
     Ok(SiteTheme {
         tera,
         statics,
         origins: templates,
+        quote_is_builtin,
     })
 }
 
