@@ -125,7 +125,7 @@ impl markdown::EmbedQuote for Embedder<'_> {
 pub struct Renderer {
     /// Quote HTML by (hash of the quote's view, page depth); depth 0 holds HTML
     /// rendered once with [`ROOT`] for `root`, for every depth.
-    quote_html: HashMap<(u64, usize), Arc<str>>,
+    quote_html: HashMap<(u64, usize), Arc<QuoteHtml>>,
     /// Whether `quote.html` only prints `root`, so that one render serves every
     /// depth (decided once per renderer: a renderer lives as long as its templates).
     root_prints_only: Option<bool>,
@@ -154,24 +154,96 @@ struct Prepared {
     markdown: HashMap<(&'static str, usize), u64>,
 }
 
-/// A page's skeleton: its HTML with quote markers, a hash of it, and the quotes
-/// it lists, in order.
+/// A quote's rendered HTML. Rendered once for every depth, it holds [`ROOT`]
+/// where each page puts its own prefix; `roots` are the byte offsets of those,
+/// found once here rather than searched for on each of the quote's pages.
+struct QuoteHtml {
+    html: Box<str>,
+    roots: Box<[u32]>,
+}
+
+impl QuoteHtml {
+    fn new(html: String) -> Self {
+        let roots = html
+            .match_indices(ROOT_CHAR)
+            .filter_map(|(i, _)| u32::try_from(i).ok())
+            .collect();
+        QuoteHtml {
+            html: html.into_boxed_str(),
+            roots,
+        }
+    }
+
+    /// Its length on a page whose root prefix is `prefix`.
+    fn len_with(&self, prefix: &str) -> usize {
+        self.html.len() + self.roots.len() * prefix.len().saturating_sub(ROOT.len())
+    }
+
+    /// Appends it to `out`, each [`ROOT`] replaced by `prefix`.
+    fn push_with(&self, out: &mut Vec<u8>, prefix: &str) {
+        let html = self.html.as_bytes();
+        let mut from = 0;
+        for &at in &self.roots {
+            let at = at as usize;
+            out.extend_from_slice(&html[from..at]);
+            out.extend_from_slice(prefix.as_bytes());
+            from = at + ROOT.len();
+        }
+        out.extend_from_slice(&html[from..]);
+    }
+}
+
+/// A page's skeleton: its HTML with quote markers, a hash of it, the quotes it
+/// lists in order, and the page as pieces: stretches of `html` and runs of `quotes`.
 struct Skeleton {
     path: String,
     html: String,
     hash: u64,
     quotes: Vec<u32>,
+    pieces: Vec<Piece>,
+}
+
+/// A stretch of a skeleton's text, or a run of its quotes (ranges into
+/// [`Skeleton::html`] and [`Skeleton::quotes`]).
+enum Piece {
+    Text(u32, u32),
+    Quotes(u32, u32),
 }
 
 impl Skeleton {
     fn new(path: String, html: String) -> Self {
         let mut quotes = Vec::new();
-        for_each_piece(&html, |_| {}, |q| quotes.push(q as u32));
+        let pieces = std::cell::RefCell::new(Vec::new());
+        let base = html.as_ptr() as usize;
+        for_each_piece(
+            &html,
+            |t| {
+                let start = (t.as_ptr() as usize - base) as u32;
+                let end = start + t.len() as u32;
+                let mut pieces = pieces.borrow_mut();
+                match pieces.last_mut() {
+                    // A malformed marker, kept as text, continues the text before it.
+                    Some(Piece::Text(_, e)) if *e == start => *e = end,
+                    _ if t.is_empty() => {}
+                    _ => pieces.push(Piece::Text(start, end)),
+                }
+            },
+            |q| {
+                quotes.push(q as u32);
+                let n = quotes.len() as u32;
+                let mut pieces = pieces.borrow_mut();
+                match pieces.last_mut() {
+                    Some(Piece::Quotes(_, e)) => *e = n,
+                    _ => pieces.push(Piece::Quotes(n - 1, n)),
+                }
+            },
+        );
         Skeleton {
             hash: hash_of(&html),
             path,
             html,
             quotes,
+            pieces: pieces.into_inner(),
         }
     }
 
@@ -377,7 +449,7 @@ impl Renderer {
         for (key, html) in fresh {
             match html {
                 Ok(h) => {
-                    self.quote_html.insert(key, Arc::from(h));
+                    self.quote_html.insert(key, Arc::new(QuoteHtml::new(h)));
                 }
                 Err(d) => diagnostics.push(d),
             }
@@ -517,29 +589,43 @@ impl Renderer {
                 let path = skeleton.path.clone();
                 let depth = path.matches('/').count();
                 let fingerprint = skeleton.fingerprint(depth, &quote_hashes);
-                let (bytes, is_new) = match previous.get(&path) {
-                    Some((fp, bytes)) if *fp == fingerprint => (bytes.clone(), false),
-                    _ => {
-                        let html = splice(skeleton, depth, &quote_hashes, quote_html);
-                        (Arc::new(html.into_bytes()), true)
-                    }
+                let unchanged = previous
+                    .get(&path)
+                    .filter(|(fp, _)| *fp == fingerprint)
+                    .map(|(_, bytes)| bytes.clone());
+                let is_new = unchanged.is_none();
+                let Some(sink) = sink else {
+                    let bytes = unchanged.unwrap_or_else(|| {
+                        let mut html = Vec::new();
+                        splice(&mut html, skeleton, depth, &quote_hashes, quote_html);
+                        Arc::new(html)
+                    });
+                    return (path, fingerprint, bytes, is_new);
                 };
-                match sink {
-                    Some(sink) => {
-                        if let Err(e) = sink.page(&path, &bytes) {
-                            if let Ok(mut errors) = sink_errors.lock() {
-                                errors.push(Diagnostic::error(path.clone(), Default::default(), e));
-                            }
+                // Streamed pages go out from one buffer per thread: a fresh buffer
+                // for each page of a few hundred kilobytes is mapped, faulted in
+                // and zeroed by the kernel every time.
+                let kept = PAGE_BUFFER.with_borrow_mut(|buffer| {
+                    let bytes: &[u8] = match &unchanged {
+                        Some(bytes) => bytes,
+                        None => {
+                            splice(buffer, skeleton, depth, &quote_hashes, quote_html);
+                            buffer
                         }
-                        let kept = if targets.contains(path.as_str()) {
-                            bytes
-                        } else {
-                            Arc::new(Vec::new())
-                        };
-                        (path, fingerprint, kept, is_new)
+                    };
+                    if let Err(e) = sink.page(&path, bytes) {
+                        if let Ok(mut errors) = sink_errors.lock() {
+                            errors.push(Diagnostic::error(path.clone(), Default::default(), e));
+                        }
                     }
-                    None => (path, fingerprint, bytes, is_new),
-                }
+                    // Pages a `#fragment` points to are kept, to check the anchor.
+                    if targets.contains(path.as_str()) {
+                        Arc::new(bytes.to_vec())
+                    } else {
+                        Arc::new(Vec::new())
+                    }
+                });
+                (path, fingerprint, kept, is_new)
             })
             .collect();
         diagnostics.extend(sink_errors.into_inner().unwrap_or_default());
@@ -677,6 +763,11 @@ fn for_each_piece<'a>(
     text(rest);
 }
 
+thread_local! {
+    /// The buffer each thread splices streamed pages into.
+    static PAGE_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// What quote HTML rendered once for every depth has for `root`. U+0001 cannot
 /// come from content: YAML refuses control characters.
 const ROOT: &str = "\u{1}";
@@ -699,49 +790,41 @@ fn root_prints_only(theme: &SiteTheme, study: &Study, home: &str) -> bool {
     })
 }
 
-/// The skeleton with each marker replaced by the quote's HTML for this depth.
+/// Writes into `out` (emptied first) the skeleton with each marker replaced by
+/// the quote's HTML for this depth.
 fn splice(
+    out: &mut Vec<u8>,
     skeleton: &Skeleton,
     depth: usize,
     quote_hashes: &[u64],
-    cache: &HashMap<(u64, usize), Arc<str>>,
-) -> String {
+    cache: &HashMap<(u64, usize), Arc<QuoteHtml>>,
+) {
     let prefix = "../".repeat(depth);
-    // Room for the whole page at once: pages run to hundreds of kilobytes, and
-    // growing a string by doubling copies it several times over.
-    let quotes_len: usize = skeleton
+    let quotes: Vec<Option<&QuoteHtml>> = skeleton
         .quotes
         .iter()
-        .filter_map(|&q| quote_hashes.get(q as usize))
-        .filter_map(|h| cache.get(&(*h, depth)).or_else(|| cache.get(&(*h, 0))))
-        .map(|html| html.len() + 8 * prefix.len())
-        .sum();
-    let out = std::cell::RefCell::new(String::with_capacity(skeleton.html.len() + quotes_len));
-    for_each_piece(
-        &skeleton.html,
-        |t| out.borrow_mut().push_str(t),
-        |q| {
-            let Some(h) = quote_hashes.get(q) else {
-                return;
-            };
-            if let Some(html) = cache.get(&(*h, depth)) {
-                out.borrow_mut().push_str(html);
-            } else if let Some(html) = cache.get(&(*h, 0)) {
-                let mut out = out.borrow_mut();
-                // A char pattern: found with memchr, where a `&str` pattern runs a
-                // general substring search for every quote on every page.
-                let mut parts = html.split(ROOT_CHAR);
-                if let Some(first) = parts.next() {
-                    out.push_str(first);
-                }
-                for part in parts {
-                    out.push_str(&prefix);
-                    out.push_str(part);
+        .map(|&q| {
+            let h = quote_hashes.get(q as usize)?;
+            cache.get(&(*h, depth)).or_else(|| cache.get(&(*h, 0)))
+        })
+        .map(|html| html.map(|h| &**h))
+        .collect();
+    // Room for the whole page at once: pages run to hundreds of kilobytes, and
+    // growing a buffer by doubling copies it several times over.
+    let quotes_len: usize = quotes.iter().flatten().map(|h| h.len_with(&prefix)).sum();
+    out.clear();
+    out.reserve(skeleton.html.len() + quotes_len);
+    let html = skeleton.html.as_bytes();
+    for piece in &skeleton.pieces {
+        match *piece {
+            Piece::Text(from, to) => out.extend_from_slice(&html[from as usize..to as usize]),
+            Piece::Quotes(from, to) => {
+                for quote in quotes[from as usize..to as usize].iter().flatten() {
+                    quote.push_with(out, &prefix);
                 }
             }
-        },
-    );
-    out.into_inner()
+        }
+    }
 }
 
 /// Values every template sees, set once rather than per page.
