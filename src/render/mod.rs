@@ -92,7 +92,9 @@ pub(crate) struct Parts<'a> {
     pub lists: Arc<paginate::Lists>,
     /// The view of every theme and site, made once for all pages.
     pub theme_views: Vec<ThemeView>,
-    pub site_views: Vec<SiteView>,
+    /// The theme and site views as template values, converted once for all pages.
+    pub theme_values: Vec<tera::Value>,
+    pub site_values: Vec<tera::Value>,
 }
 
 struct Embedder<'a> {
@@ -545,8 +547,15 @@ impl Renderer {
             theme,
             markdown,
             lists: prepared.lists.clone(),
+            theme_values: theme_views
+                .iter()
+                .map(tera::Value::from_serializable)
+                .collect(),
+            site_values: site_views
+                .iter()
+                .map(tera::Value::from_serializable)
+                .collect(),
             theme_views,
-            site_views,
         };
         let rendered: Vec<Result<Arc<Skeleton>, Diagnostic>> = jobs
             .par_iter()

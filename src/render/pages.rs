@@ -146,7 +146,7 @@ fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
 /// the page links. Returns the page's path.
 fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) -> String {
     ctx.insert("sections", &layout.page_sections(k, size));
-    ctx.insert("filter", &layout.filter);
+    ctx.insert_value("filter", layout.filter_value());
     ctx.insert("pagination", &layout.pagination(first, k, size));
     page_path(first, k)
 }
@@ -230,7 +230,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let th = &study.themes[t];
             let first = urls::theme(&th.common.id);
             let layout = &lists.themes[t];
-            ctx.insert("theme", &parts.theme_views[t]);
+            ctx.insert_value("theme", parts.theme_values[t].clone());
             let mut code = false;
             if k == 0 {
                 let (html, c) = parts.markdown("theme", t);
@@ -270,8 +270,8 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let Some(layout) = lists.theme_sites[t][s].as_ref() else {
                 unreachable!("pages are made only for theme and site pairs with quotes")
             };
-            ctx.insert("theme", &parts.theme_views[t]);
-            ctx.insert("site", &parts.site_views[s]);
+            ctx.insert_value("theme", parts.theme_values[t].clone());
+            ctx.insert_value("site", parts.site_values[s].clone());
             ctx.insert("count", &layout.count);
             if k == 0 {
                 ctx.insert("other_sites", &theme_at_sites(parts, t, Some(s)));
@@ -321,7 +321,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             let site = &study.sites[s];
             let first = urls::site(&site.common.id);
             let layout = &lists.sites[s];
-            ctx.insert("site", &parts.site_views[s]);
+            ctx.insert_value("site", parts.site_values[s].clone());
             let mut code = false;
             if k == 0 {
                 let (html, c) = parts.markdown("site", s);

@@ -22,6 +22,9 @@ pub(crate) struct Layout {
     pub filter: QuoteFilter,
     /// Quotes and participants in the whole list.
     pub count: Count,
+    /// `filter` as templates see it, made on first use and shared by every page
+    /// of the list (each page's context would otherwise convert it anew).
+    filter_value: std::sync::OnceLock<tera::Value>,
 }
 
 struct SectionHead {
@@ -273,6 +276,7 @@ fn layout(
         entries,
         filter,
         count: study.count(&quotes),
+        filter_value: std::sync::OnceLock::new(),
     }
 }
 
@@ -332,6 +336,13 @@ pub(crate) fn all_list(study: &Study, subtree_end: &[usize]) -> Layout {
 }
 
 impl Layout {
+    /// The list's filter as a template value (cheap to clone: shared).
+    pub fn filter_value(&self) -> tera::Value {
+        self.filter_value
+            .get_or_init(|| tera::Value::from_serializable(&self.filter))
+            .clone()
+    }
+
     /// Number of pages at `size` quotes per page.
     pub fn pages(&self, size: usize) -> usize {
         page_count(self.entries.len(), size)
