@@ -9,6 +9,7 @@
 pub mod diagnostics;
 pub mod import;
 pub mod init;
+mod json;
 pub mod load;
 pub mod model;
 pub mod output;

@@ -15,9 +15,11 @@
 use std::ops::Range;
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{OutputFile, markdown, urls};
+use crate::json::json_string;
 use crate::model::{Count, License, Study, ThemeIx};
 
 /// The version of the JSON shapes and CSV columns (docs/open-data.md).
@@ -259,8 +261,114 @@ fn quote_records<'a>(study: &'a Study, homes: &[String]) -> Vec<QuoteRecord<'a>>
         .collect()
 }
 
+/// `quotes.json`: what [`json_file`] writes, with the quotes written by hand and
+/// in parallel (through serde they took longer than every other data file
+/// together). The tests check it against [`json_file`] byte for byte.
 fn quotes_json(study: &Study, homes: &[String]) -> String {
-    json_file(study, "quotes", &quote_records(study, homes))
+    let records = quote_records(study, homes);
+    // The file with no quotes ends `"quotes": []` and its closing brace: the
+    // quotes go between the brackets.
+    let empty = json_file::<QuoteRecord<'_>>(study, "quotes", &[]);
+    let Some(head) = empty.strip_suffix("[]\n}\n") else {
+        return json_file(study, "quotes", &records);
+    };
+    if records.is_empty() {
+        return empty;
+    }
+    let chunks: Vec<Vec<u8>> = records
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut out = Vec::with_capacity(chunk.iter().map(|r| r.text.len() + 400).sum());
+            for r in chunk {
+                push_quote_json(&mut out, r);
+            }
+            out
+        })
+        .collect();
+    let mut out = Vec::with_capacity(head.len() + chunks.iter().map(Vec::len).sum::<usize>() + 8);
+    out.extend_from_slice(head.as_bytes());
+    out.push(b'[');
+    for chunk in &chunks {
+        out.extend_from_slice(chunk);
+    }
+    // Each record starts with `,\n`; the first with `\n` only.
+    out.remove(head.len() + 1);
+    out.extend_from_slice(b"\n  ]\n}\n");
+    // Only whole UTF-8 strings and ASCII went in.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `,\n` and one quote as serde_json's pretty printer writes it inside
+/// the `quotes` list (indented by four spaces).
+fn push_quote_json(out: &mut Vec<u8>, r: &QuoteRecord<'_>) {
+    let key = |out: &mut Vec<u8>, indent: &[u8], name: &str| {
+        out.extend_from_slice(indent);
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\": ");
+    };
+    let string = |out: &mut Vec<u8>, s: &str| json_string(out, s);
+    let reference = |out: &mut Vec<u8>, name: &str, r: &Ref<'_>| {
+        key(out, b"      ", name);
+        out.extend_from_slice(b"{\n");
+        key(out, b"        ", "id");
+        string(out, r.id);
+        out.extend_from_slice(b",\n");
+        key(out, b"        ", "title");
+        string(out, r.title);
+        out.extend_from_slice(b"\n      },\n");
+    };
+    out.extend_from_slice(b",\n    {\n");
+    key(out, b"      ", "id");
+    string(out, r.id);
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "participant");
+    string(out, r.participant);
+    out.extend_from_slice(b",\n");
+    reference(out, "site", &r.site);
+    reference(out, "group", &r.group);
+    key(out, b"      ", "themes");
+    if r.themes.is_empty() {
+        out.extend_from_slice(b"[]");
+    } else {
+        out.push(b'[');
+        for (i, t) in r.themes.iter().enumerate() {
+            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            out.extend_from_slice(b"        ");
+            string(out, t);
+        }
+        out.extend_from_slice(b"\n      ]");
+    }
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "text");
+    string(out, r.text);
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "original");
+    match &r.original {
+        None => out.extend_from_slice(b"null"),
+        Some(o) => {
+            out.extend_from_slice(b"{\n");
+            key(out, b"        ", "lang");
+            string(out, o.lang);
+            out.extend_from_slice(b",\n");
+            key(out, b"        ", "text");
+            string(out, o.text);
+            out.extend_from_slice(b"\n      }");
+        }
+    }
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "context");
+    match r.context {
+        None => out.extend_from_slice(b"null"),
+        Some(c) => string(out, c),
+    }
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "url");
+    string(out, &r.url);
+    out.extend_from_slice(b",\n");
+    key(out, b"      ", "draft");
+    out.extend_from_slice(if r.draft { b"true" } else { b"false" });
+    out.extend_from_slice(b"\n    }");
 }
 
 fn codebook_json(study: &Study) -> String {
@@ -769,6 +877,27 @@ fn xml_attr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotes_json_is_what_serde_json_writes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in [".", "tests/fixtures/riverside", "tests/fixtures/minimal"] {
+            for drafts in [false, true] {
+                let (sources, _) = crate::load::load_study(&root.join(dir));
+                let mut diags = crate::diagnostics::Diagnostics::new();
+                let opts = crate::model::ModelOptions { drafts };
+                let study = crate::model::build_study(sources, opts, &mut diags);
+                let homes = super::super::quote_urls(&study);
+                assert!(study.quotes.iter().any(|q| q.original.is_some()) || dir != ".");
+                let by_serde = json_file(&study, "quotes", &quote_records(&study, &homes));
+                assert_eq!(
+                    quotes_json(&study, &homes),
+                    by_serde,
+                    "{dir}, drafts {drafts}"
+                );
+            }
+        }
+    }
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
