@@ -42,8 +42,9 @@ pub(crate) const GROUPS_JSON: &str = "data/groups.json";
 /// Every file of `data/`, built from the published study only.
 pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
     let started = std::time::Instant::now();
+    let records = quote_records(study, homes);
     let ((quotes_csv, quotes_json), (codebook, (sites, groups))) = rayon::join(
-        || rayon::join(|| quotes_csv(study, homes), || quotes_json(study, homes)),
+        || rayon::join(|| quotes_csv(&records), || quotes_json(study, &records)),
         || {
             rayon::join(
                 || (codebook_json(study), codebook_qdc(study)),
@@ -152,7 +153,7 @@ struct QuoteRecord<'a> {
     text: &'a str,
     original: Option<Original<'a>>,
     context: Option<&'a str>,
-    url: String,
+    url: &'a str,
     draft: bool,
 }
 
@@ -224,7 +225,7 @@ struct GroupRecord<'a> {
     draft: bool,
 }
 
-fn quote_records<'a>(study: &'a Study, homes: &[String]) -> Vec<QuoteRecord<'a>> {
+fn quote_records<'a>(study: &'a Study, homes: &'a [String]) -> Vec<QuoteRecord<'a>> {
     study
         .quotes
         .iter()
@@ -254,7 +255,7 @@ fn quote_records<'a>(study: &'a Study, homes: &[String]) -> Vec<QuoteRecord<'a>>
                     text: &o.text,
                 }),
                 context: q.context.as_deref(),
-                url: home.clone(),
+                url: home,
                 draft: q.draft,
             }
         })
@@ -264,13 +265,12 @@ fn quote_records<'a>(study: &'a Study, homes: &[String]) -> Vec<QuoteRecord<'a>>
 /// `quotes.json`: what [`json_file`] writes, with the quotes written by hand and
 /// in parallel (through serde they took longer than every other data file
 /// together). The tests check it against [`json_file`] byte for byte.
-fn quotes_json(study: &Study, homes: &[String]) -> String {
-    let records = quote_records(study, homes);
+fn quotes_json(study: &Study, records: &[QuoteRecord<'_>]) -> String {
     // The file with no quotes ends `"quotes": []` and its closing brace: the
     // quotes go between the brackets.
     let empty = json_file::<QuoteRecord<'_>>(study, "quotes", &[]);
     let Some(head) = empty.strip_suffix("[]\n}\n") else {
-        return json_file(study, "quotes", &records);
+        return json_file(study, "quotes", records);
     };
     if records.is_empty() {
         return empty;
@@ -364,7 +364,7 @@ fn push_quote_json(out: &mut Vec<u8>, r: &QuoteRecord<'_>) {
     }
     out.extend_from_slice(b",\n");
     key(out, b"      ", "url");
-    string(out, &r.url);
+    string(out, r.url);
     out.extend_from_slice(b",\n");
     key(out, b"      ", "draft");
     out.extend_from_slice(if r.draft { b"true" } else { b"false" });
@@ -502,33 +502,47 @@ fn push_csv_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a st
     out.push_str("\r\n");
 }
 
-fn quotes_csv(study: &Study, homes: &[String]) -> String {
-    let records = quote_records(study, homes);
-    let mut out = String::with_capacity(256 + records.len() * 256);
+/// `quotes.csv`, its records written in parallel chunks.
+fn quotes_csv(records: &[QuoteRecord<'_>]) -> String {
+    let chunks: Vec<String> = records
+        .par_chunks(1024)
+        .map(|chunk| {
+            let mut out = String::with_capacity(chunk.iter().map(|r| r.text.len() + 200).sum());
+            for r in chunk {
+                push_quote_csv(&mut out, r);
+            }
+            out
+        })
+        .collect();
+    let mut out = String::with_capacity(256 + chunks.iter().map(String::len).sum::<usize>());
     push_csv_record(&mut out, QUOTE_COLUMNS);
-    for r in &records {
-        let themes = r.themes.join(";");
-        let (lang, original) = r.original.as_ref().map_or(("", ""), |o| (o.lang, o.text));
-        push_csv_record(
-            &mut out,
-            [
-                r.id,
-                r.participant,
-                r.site.id,
-                r.site.title,
-                r.group.id,
-                r.group.title,
-                &themes,
-                r.text,
-                lang,
-                original,
-                r.context.unwrap_or(""),
-                &r.url,
-                if r.draft { "true" } else { "false" },
-            ],
-        );
+    for chunk in &chunks {
+        out.push_str(chunk);
     }
     out
+}
+
+fn push_quote_csv(out: &mut String, r: &QuoteRecord<'_>) {
+    let themes = r.themes.join(";");
+    let (lang, original) = r.original.as_ref().map_or(("", ""), |o| (o.lang, o.text));
+    push_csv_record(
+        out,
+        [
+            r.id,
+            r.participant,
+            r.site.id,
+            r.site.title,
+            r.group.id,
+            r.group.title,
+            &themes,
+            r.text,
+            lang,
+            original,
+            r.context.unwrap_or(""),
+            r.url,
+            if r.draft { "true" } else { "false" },
+        ],
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -889,9 +903,10 @@ mod tests {
                 let study = crate::model::build_study(sources, opts, &mut diags);
                 let homes = super::super::quote_urls(&study);
                 assert!(study.quotes.iter().any(|q| q.original.is_some()) || dir != ".");
-                let by_serde = json_file(&study, "quotes", &quote_records(&study, &homes));
+                let records = quote_records(&study, &homes);
+                let by_serde = json_file(&study, "quotes", &records);
                 assert_eq!(
-                    quotes_json(&study, &homes),
+                    quotes_json(&study, &records),
                     by_serde,
                     "{dir}, drafts {drafts}"
                 );
