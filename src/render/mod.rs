@@ -282,16 +282,33 @@ pub(crate) fn quotes_marker(quotes: &[usize]) -> String {
     if quotes.is_empty() {
         return String::new();
     }
-    let mut s = String::with_capacity(quotes.len() * 6 + 3);
+    let mut s = String::with_capacity(quotes.len() * 7 + 3);
     s.push_str("<\u{0}");
-    for (i, q) in quotes.iter().enumerate() {
+    for (i, &q) in quotes.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(&q.to_string());
+        push_decimal(&mut s, q);
     }
     s.push('>');
     s
+}
+
+/// Appends `n` in decimal: `to_string` goes through the formatting machinery
+/// and a fresh string for each of the million quote numbers of a large study.
+fn push_decimal(s: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits.
+    s.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Everything a quote's HTML is made from (its `QuoteView` is a function of these
@@ -955,4 +972,48 @@ pub fn quote_urls(study: &Study) -> Vec<String> {
 /// Loads the site theme for `study` (see [`site_theme::load`]).
 pub fn load_site_theme(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec<Diagnostic>> {
     site_theme::load(study_dir, study)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_list_quote_numbers() {
+        assert_eq!(quotes_marker(&[]), "");
+        assert_eq!(
+            quotes_marker(&[0, 7, 10, 123_456_789]),
+            "<\u{0}0,7,10,123456789>"
+        );
+        let mut s = String::new();
+        push_decimal(&mut s, usize::MAX);
+        assert_eq!(s, usize::MAX.to_string());
+    }
+
+    #[test]
+    fn splice_puts_each_quote_in_its_marker_and_keeps_other_text() {
+        let html = |q: &str| QuoteHtml::new(format!("<q>{q} \u{1}x</q>"));
+        let hashes = [10, 11, 12];
+        let cache: HashMap<(u64, usize), Arc<QuoteHtml>> = [
+            ((10, 0), Arc::new(html("a"))),
+            ((11, 0), Arc::new(html("b"))),
+            ((12, 0), Arc::new(html("c"))),
+        ]
+        .into();
+        // A marker that is not one (`<\0x>`) stays as text, as does a lone `<\0`.
+        let skeleton = format!(
+            "<p>{}</p><\u{0}x>{}|{}<\u{0}",
+            quotes_marker(&[0, 1]),
+            quotes_marker(&[2]),
+            quotes_marker(&[1])
+        );
+        let skeleton = Skeleton::new("a/b/index.html".into(), skeleton);
+        assert_eq!(skeleton.quotes, [0, 1, 2, 1]);
+        let mut out = Vec::new();
+        splice(&mut out, &skeleton, 2, &hashes, &cache);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<p><q>a ../../x</q><q>b ../../x</q></p><\u{0}x><q>c ../../x</q>|<q>b ../../x</q><\u{0}"
+        );
+    }
 }
