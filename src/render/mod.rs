@@ -37,7 +37,7 @@ use tera::Context;
 use crate::diagnostics::Diagnostic;
 use crate::model::Study;
 pub use site_theme::SiteTheme;
-use views::{EntryView, QuoteView, SiteView, StudyView, ThemeView};
+use views::{EntryView, QuoteView, SiteView, StudyView, TagUrls, ThemeView};
 
 /// One file of the finished site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,15 +101,17 @@ struct Embedder<'a> {
     study: &'a Study,
     theme: &'a SiteTheme,
     homes: &'a [String],
+    tags: &'a TagUrls,
 }
 
 impl markdown::EmbedQuote for Embedder<'_> {
     fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic> {
         let view = QuoteView::new(
             self.study,
+            self.tags,
             &self.study.quotes[quote],
             anchor,
-            self.homes[quote].clone(),
+            &self.homes[quote],
         );
         render_view(self.theme, &view, root, true)
     }
@@ -448,27 +450,30 @@ impl Renderer {
             .flat_map(|(q, h)| depths.iter().map(move |&d| (*h, d, q)))
             .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
             .collect();
-        let fresh: Vec<((u64, usize), Result<String, Diagnostic>)> = missing
+        let tags = TagUrls::new(study);
+        let fresh: Vec<((u64, usize), Result<QuoteHtml, Diagnostic>)> = missing
             .par_iter()
             .map(|&(h, depth, q)| {
                 let view = QuoteView::new(
                     study,
+                    &tags,
                     &study.quotes[q],
                     urls::quote_anchor(&study.quotes[q].id),
-                    homes[q].clone(),
+                    &homes[q],
                 );
                 let root = if depth == 0 {
                     ROOT.to_string()
                 } else {
                     "../".repeat(depth)
                 };
-                ((h, depth), render_view(theme, &view, &root, false))
+                let html = render_view(theme, &view, &root, false).map(QuoteHtml::new);
+                ((h, depth), html)
             })
             .collect();
         for (key, html) in fresh {
             match html {
                 Ok(h) => {
-                    self.quote_html.insert(key, Arc::new(QuoteHtml::new(h)));
+                    self.quote_html.insert(key, Arc::new(h));
                 }
                 Err(d) => diagnostics.push(d),
             }
@@ -481,6 +486,7 @@ impl Renderer {
             study,
             theme,
             homes: &homes,
+            tags: &tags,
         };
         let mut docs: Vec<((&'static str, usize), &crate::model::Doc, String)> = Vec::new();
         if let Some(h) = &study.home {
@@ -748,7 +754,7 @@ impl Renderer {
 /// Renders one quote view through `quote.html`.
 fn render_view(
     theme: &SiteTheme,
-    view: &QuoteView,
+    view: &QuoteView<'_>,
     root: &str,
     embed: bool,
 ) -> Result<String, Diagnostic> {
@@ -805,7 +811,8 @@ const ROOT_CHAR: char = '\u{1}';
 /// rendering it at that depth gives. Checked on one quote at every depth.
 fn root_prints_only(theme: &SiteTheme, study: &Study, home: &str) -> bool {
     let q = &study.quotes[0];
-    let view = QuoteView::new(study, q, urls::quote_anchor(&q.id), home.to_string());
+    let tags = TagUrls::new(study);
+    let view = QuoteView::new(study, &tags, q, urls::quote_anchor(&q.id), home);
     let Ok(once) = render_view(theme, &view, ROOT, false) else {
         return false;
     };

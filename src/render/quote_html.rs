@@ -23,7 +23,7 @@ fn push_escaped(out: &mut String, s: &str) {
 }
 
 /// Appends each paragraph as `<p>…</p>`.
-fn push_paragraphs(out: &mut String, paragraphs: &[String]) {
+fn push_paragraphs(out: &mut String, paragraphs: &[std::borrow::Cow<'_, str>]) {
     for p in paragraphs {
         out.push_str("<p>");
         push_escaped(out, p);
@@ -43,7 +43,7 @@ fn push_link(out: &mut String, root: &str, url: &str, title: &str) {
 
 /// The quote's HTML, byte for byte what the default `quote.html` renders with
 /// the same `quote`, `root` and `embed`.
-pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
+pub(crate) fn render(q: &QuoteView<'_>, root: &str, embed: bool) -> String {
     let text: usize = q.paragraphs.iter().map(|p| p.len() + 7).sum();
     let mut out = String::with_capacity(text + 700);
     out.push_str("<figure class=\"quote");
@@ -56,11 +56,11 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
     out.push_str("\" id=\"");
     push_escaped(&mut out, &q.anchor);
     out.push_str("\" data-quote-id=\"");
-    push_escaped(&mut out, &q.id);
+    push_escaped(&mut out, q.id);
     out.push_str("\" data-site=\"");
-    push_escaped(&mut out, &q.site.id);
+    push_escaped(&mut out, q.site.id);
     out.push_str("\" data-group=\"");
-    push_escaped(&mut out, &q.group.id);
+    push_escaped(&mut out, q.group.id);
     out.push_str("\" data-themes=\"");
     push_escaped(&mut out, &q.theme_ids);
     out.push_str("\">\n<blockquote>");
@@ -68,7 +68,7 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
     out.push_str("</blockquote>\n");
     if let Some(o) = &q.original {
         out.push_str("<blockquote class=\"original\" lang=\"");
-        push_escaped(&mut out, &o.lang);
+        push_escaped(&mut out, o.lang);
         out.push_str("\" dir=\"");
         push_escaped(&mut out, o.dir);
         out.push_str("\">");
@@ -76,7 +76,7 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
         out.push_str("</blockquote>\n");
     }
     // Tera treats an empty string as false.
-    if let Some(context) = q.context.as_deref().filter(|c| !c.is_empty()) {
+    if let Some(context) = q.context.filter(|c| !c.is_empty()) {
         out.push_str("<p class=\"context\">");
         push_escaped(&mut out, context);
         out.push_str("</p>\n");
@@ -86,22 +86,22 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
         out.push_str("<span class=\"draft-badge\">Draft</span> ");
     }
     out.push_str("<span class=\"participant\">");
-    push_escaped(&mut out, &q.participant);
+    push_escaped(&mut out, q.participant);
     out.push_str("</span>, ");
-    push_link(&mut out, root, &q.site.url, &q.site.title);
+    push_link(&mut out, root, q.site.url, q.site.title);
     out.push_str(", ");
-    push_link(&mut out, root, &q.group.url, &q.group.title);
+    push_link(&mut out, root, q.group.url, q.group.title);
     out.push_str("<span class=\"quote-themes\"> · ");
     for (i, t) in q.themes.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        push_link(&mut out, root, &t.url, &t.title);
+        push_link(&mut out, root, t.url, t.title);
     }
     out.push_str("</span> <a class=\"permalink\" href=\"");
     if embed {
         push_escaped(&mut out, root);
-        push_escaped(&mut out, &q.url);
+        push_escaped(&mut out, q.url);
     } else {
         out.push('#');
         push_escaped(&mut out, &q.anchor);
@@ -109,7 +109,7 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
     out.push_str(
         "\" title=\"Link to this quote\">#<span class=\"visually-hidden\"> link to quote ",
     );
-    push_escaped(&mut out, &q.id);
+    push_escaped(&mut out, q.id);
     out.push_str("</span></a></figcaption>\n</figure>\n");
     out
 }
@@ -118,9 +118,9 @@ pub(crate) fn render(q: &QuoteView, root: &str, embed: bool) -> String {
 mod tests {
     use super::*;
     use crate::render::site_theme::BUILTIN_TEMPLATES;
-    use crate::render::views::{OriginalView, TagView};
+    use crate::render::views::{OriginalView, QuoteTag};
 
-    fn tera_render(view: &QuoteView, root: &str, embed: bool) -> String {
+    fn tera_render(view: &QuoteView<'_>, root: &str, embed: bool) -> String {
         let (_, src) = BUILTIN_TEMPLATES
             .iter()
             .find(|(n, _)| *n == "quote.html")
@@ -136,36 +136,32 @@ mod tests {
         tera.render("quote.html", &ctx).unwrap()
     }
 
-    fn tag(id: &str, title: &str, url: &str) -> TagView {
-        TagView {
-            id: id.into(),
-            title: title.into(),
-            url: url.into(),
-        }
+    fn tag<'a>(id: &'a str, title: &'a str, url: &'a str) -> QuoteTag<'a> {
+        QuoteTag { id, title, url }
     }
 
-    fn view(words: &[&str], n: usize) -> QuoteView {
-        let w = |k: usize| words[(n * 7 + k * 13) % words.len()].to_string();
+    fn view<'a>(words: &[&'a str], n: usize) -> QuoteView<'a> {
+        let w = |k: usize| words[(n * 7 + k * 13) % words.len()];
         QuoteView {
-            id: format!("q-{}", w(0)),
+            id: w(0),
             anchor: format!("q-{}", w(1)),
-            url: format!("themes/{}/#q", w(2)),
+            url: w(2),
             participant: w(3),
-            site: tag(&w(4), &w(5), "sites/s/"),
-            group: tag(&w(6), &w(7), &format!("groups/{}/", w(8))),
+            site: tag(w(4), w(5), "sites/s/"),
+            group: tag(w(6), w(7), w(8)),
             themes: (0..n % 4)
-                .map(|k| tag(&w(9 + k), &w(10 + k), "themes/t/"))
+                .map(|k| tag(w(9 + k), w(10 + k), "themes/t/"))
                 .collect(),
-            theme_ids: w(14),
-            paragraphs: (0..n % 3).map(|k| w(15 + k)).collect(),
+            theme_ids: w(14).to_string(),
+            paragraphs: (0..n % 3).map(|k| w(15 + k).into()).collect(),
             original: (n % 2 == 1).then(|| OriginalView {
                 lang: w(18),
                 dir: if n % 4 == 1 { "rtl" } else { "ltr" },
-                paragraphs: (0..(n / 2) % 3).map(|k| w(19 + k)).collect(),
+                paragraphs: (0..(n / 2) % 3).map(|k| w(19 + k).into()).collect(),
             }),
             context: match n % 3 {
                 0 => None,
-                1 => Some(String::new()),
+                1 => Some(""),
                 _ => Some(w(22)),
             },
             draft: n % 5 == 0,

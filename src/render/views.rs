@@ -4,6 +4,8 @@
 //! `root` (`{{ root }}{{ theme.url }}`). docs/site-themes.md documents these
 //! fields for site-theme authors: keep the two in step.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::urls;
@@ -101,7 +103,7 @@ pub struct StudyView<'a> {
     pub hide_below: u32,
 }
 
-/// A reference from a quote to a site, group or theme.
+/// A link to a site, group or theme, in headings and tables.
 #[derive(Debug, Clone, Serialize, Hash)]
 pub struct TagView {
     /// Id.
@@ -112,43 +114,85 @@ pub struct TagView {
     pub url: String,
 }
 
+/// A quote's site, group or theme, borrowed from the study.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct QuoteTag<'a> {
+    /// Id.
+    pub id: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Page URL.
+    pub url: &'a str,
+}
+
+/// The page URL of every site, group and theme, made once for all quote views
+/// (a large study has hundreds of thousands of quote views to make).
+pub struct TagUrls {
+    sites: Vec<String>,
+    groups: Vec<String>,
+    themes: Vec<String>,
+}
+
+impl TagUrls {
+    /// The URLs of `study`'s sites, groups and themes.
+    pub fn new(study: &Study) -> Self {
+        TagUrls {
+            sites: study
+                .sites
+                .iter()
+                .map(|x| urls::site(&x.common.id))
+                .collect(),
+            groups: study
+                .groups
+                .iter()
+                .map(|x| urls::group(&x.common.id))
+                .collect(),
+            themes: study
+                .themes
+                .iter()
+                .map(|x| urls::theme(&x.common.id))
+                .collect(),
+        }
+    }
+}
+
 /// Original-language text of a quote.
-#[derive(Debug, Clone, Serialize, Hash)]
-pub struct OriginalView {
+#[derive(Debug, Clone, Serialize)]
+pub struct OriginalView<'a> {
     /// Language tag.
-    pub lang: String,
+    pub lang: &'a str,
     /// `rtl` or `ltr`.
     pub dir: &'static str,
     /// Paragraphs.
-    pub paragraphs: Vec<String>,
+    pub paragraphs: Vec<Cow<'a, str>>,
 }
 
 /// A quote as `quote.html` sees it.
-#[derive(Debug, Clone, Serialize, Hash)]
-pub struct QuoteView {
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteView<'a> {
     /// Id.
-    pub id: String,
+    pub id: &'a str,
     /// Anchor id on the page.
     pub anchor: String,
     /// The quote's home: its first theme's page, with the anchor.
-    pub url: String,
+    pub url: &'a str,
     /// Participant code.
-    pub participant: String,
+    pub participant: &'a str,
     /// Site.
-    pub site: TagView,
+    pub site: QuoteTag<'a>,
     /// Group.
-    pub group: TagView,
+    pub group: QuoteTag<'a>,
     /// Themes, as tagged.
-    pub themes: Vec<TagView>,
+    pub themes: Vec<QuoteTag<'a>>,
     /// Space-separated ids of its themes and of their ancestors, for `data-themes`:
     /// filtering by a theme must also find the quotes of its subthemes.
     pub theme_ids: String,
     /// Paragraphs of the verbatim text (split at blank lines).
-    pub paragraphs: Vec<String>,
+    pub paragraphs: Vec<Cow<'a, str>>,
     /// Original-language text.
-    pub original: Option<OriginalView>,
+    pub original: Option<OriginalView<'a>>,
     /// Context.
-    pub context: Option<String>,
+    pub context: Option<&'a str>,
     /// Marked as draft.
     pub draft: bool,
 }
@@ -163,26 +207,27 @@ pub fn lineage_ids(study: &Study, themes: &[ThemeIx]) -> String {
         .join(" ")
 }
 
-/// Splits plain text into paragraphs at blank lines; lines within a paragraph are joined by a space.
-pub fn paragraphs(text: &str) -> Vec<String> {
+/// Splits plain text into paragraphs at blank lines; lines within a paragraph
+/// are joined by a space. A paragraph of one line is borrowed.
+pub fn paragraphs(text: &str) -> Vec<Cow<'_, str>> {
     let mut out = Vec::new();
-    let mut cur = String::new();
+    let mut cur: Option<Cow<'_, str>> = None;
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
+            out.extend(cur.take());
         } else {
-            if !cur.is_empty() {
-                cur.push(' ');
+            match &mut cur {
+                None => cur = Some(Cow::Borrowed(line)),
+                Some(p) => {
+                    let p = p.to_mut();
+                    p.push(' ');
+                    p.push_str(line);
+                }
             }
-            cur.push_str(line);
         }
     }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
+    out.extend(cur);
     out
 }
 
@@ -234,48 +279,53 @@ impl SiteView {
     }
 }
 
-impl QuoteView {
+impl<'a> QuoteView<'a> {
     /// The view of a quote, with the given anchor id and home (the page that
     /// links to it, with its anchor).
-    pub fn new(study: &Study, q: &Quote, anchor: String, home: String) -> Self {
+    pub fn new(
+        study: &'a Study,
+        tags: &'a TagUrls,
+        q: &'a Quote,
+        anchor: String,
+        home: &'a str,
+    ) -> Self {
         let site = &study.sites[q.site].common;
         let group = &study.groups[q.group].common;
-        let themes: Vec<TagView> = q
-            .themes
-            .iter()
-            .map(|&t| {
-                let c = &study.themes[t].common;
-                TagView {
-                    id: c.id.clone(),
-                    title: c.title.clone(),
-                    url: urls::theme(&c.id),
-                }
-            })
-            .collect();
         QuoteView {
-            id: q.id.clone(),
+            id: &q.id,
             url: home,
             anchor,
-            participant: q.participant.clone(),
-            site: TagView {
-                id: site.id.clone(),
-                title: site.title.clone(),
-                url: urls::site(&site.id),
+            participant: &q.participant,
+            site: QuoteTag {
+                id: &site.id,
+                title: &site.title,
+                url: &tags.sites[q.site],
             },
-            group: TagView {
-                id: group.id.clone(),
-                title: group.title.clone(),
-                url: urls::group(&group.id),
+            group: QuoteTag {
+                id: &group.id,
+                title: &group.title,
+                url: &tags.groups[q.group],
             },
             theme_ids: lineage_ids(study, &q.themes),
-            themes,
+            themes: q
+                .themes
+                .iter()
+                .map(|&t| {
+                    let c = &study.themes[t].common;
+                    QuoteTag {
+                        id: &c.id,
+                        title: &c.title,
+                        url: &tags.themes[t],
+                    }
+                })
+                .collect(),
             paragraphs: paragraphs(&q.text),
             original: q.original.as_ref().map(|o| OriginalView {
-                lang: o.lang.clone(),
+                lang: &o.lang,
                 dir: if o.rtl { "rtl" } else { "ltr" },
                 paragraphs: paragraphs(&o.text),
             }),
-            context: q.context.clone(),
+            context: q.context.as_deref(),
             draft: q.draft,
         }
     }
@@ -288,6 +338,10 @@ mod tests {
     #[test]
     fn paragraphs_split_at_blank_lines() {
         assert_eq!(paragraphs("a\nb\n\n  c \n"), vec!["a b", "c"]);
+        assert!(matches!(
+            paragraphs(" one line ")[0],
+            Cow::Borrowed("one line")
+        ));
         assert!(paragraphs("\n\n").is_empty());
     }
 }
