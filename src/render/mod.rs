@@ -92,6 +92,8 @@ pub(crate) struct Parts<'a> {
     pub lists: Arc<paginate::Lists>,
     /// The view of every theme and site, made once for all pages.
     pub theme_views: Vec<ThemeView>,
+    /// Each theme's row at each site, for the tables of theme and site pages.
+    pub site_rows: pages::SiteRows,
     /// The theme and site views as template values, converted once for all pages.
     pub theme_values: Vec<tera::Value>,
     pub site_values: Vec<tera::Value>,
@@ -242,8 +244,16 @@ impl Skeleton {
                 }
             },
         );
+        // A skeleton's hash only tells `serve` whether a page changed since the
+        // last run; FxHash reads its tens of kilobytes several times faster than
+        // SipHash, and a collision could at worst leave one preview page stale
+        // (`build` never compares).
+        let hash = {
+            use std::hash::BuildHasher;
+            rustc_hash::FxBuildHasher.hash_one(html.as_bytes())
+        };
         Skeleton {
-            hash: hash_of(&html),
+            hash,
             path,
             html,
             quotes,
@@ -398,7 +408,11 @@ impl Renderer {
 
         // Every quote list, laid out once; a quote's link goes to its page in its
         // first theme's list.
+        crate::pipeline::timing("render: views and globals", t);
+        let t = std::time::Instant::now();
         let shape = shape_hash(study, globals);
+        crate::pipeline::timing("render: shape", t);
+        let t = std::time::Instant::now();
         let subtree_end = paginate::subtree_ends(study);
         let prepared = match self.prepared.take().filter(|p| p.shape == shape) {
             Some(p) => p,
@@ -568,6 +582,7 @@ impl Renderer {
         let parts = Parts {
             study,
             theme,
+            site_rows: pages::SiteRows::new(study, &prepared.lists),
             markdown,
             lists: prepared.lists.clone(),
             theme_values: theme_views

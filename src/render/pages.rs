@@ -1,7 +1,7 @@
 //! The page set, and the context each page's template receives.
 
 use serde::Serialize;
-use tera::Context;
+use tera::{Context, Value};
 
 use super::charts::{self, Bar};
 use super::paginate::{Layout, Lists, page_path, site_tag, theme_tag};
@@ -244,7 +244,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                         .collect::<Vec<_>>(),
                 );
                 ctx.insert("site_group_table", &site_group_table(study, t));
-                ctx.insert("at_sites", &theme_at_sites(parts, t, None));
+                ctx.insert_value("at_sites", theme_at_sites(parts, t, None));
                 ctx.insert("charts", &theme_charts(study, t));
             }
             path = insert_list(&mut ctx, layout, &first, k, size);
@@ -274,8 +274,8 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert_value("site", parts.site_values[s].clone());
             ctx.insert("count", &layout.count);
             if k == 0 {
-                ctx.insert("other_sites", &theme_at_sites(parts, t, Some(s)));
-                ctx.insert("other_themes", &other_themes_at_site(parts, t, s));
+                ctx.insert_value("other_sites", theme_at_sites(parts, t, Some(s)));
+                ctx.insert_value("other_themes", other_themes_at_site(parts, t, s));
                 ctx.insert(
                     "subthemes",
                     &th.children
@@ -327,7 +327,7 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 let (html, c) = parts.markdown("site", s);
                 code = c;
                 ctx.insert("content", html);
-                ctx.insert("theme_rows", &themes_at_site(parts, s));
+                ctx.insert_value("theme_rows", themes_at_site(parts, s));
             }
             path = insert_list(&mut ctx, layout, &first, k, size);
             template = "site.html";
@@ -651,22 +651,65 @@ struct AtSite {
     url: Option<String>,
 }
 
+/// Each theme at each site, as template values made once for all pages: every
+/// theme-by-site page lists its theme at the other sites and the other themes
+/// at its site, so the same rows recur on thousands of pages.
+pub(crate) struct SiteRows {
+    /// `[theme][site]`: the theme at the site ([`AtSite`]).
+    theme_at_site: Vec<Vec<Value>>,
+    /// `[site][theme]`: the theme's row at the site ([`ThemeRow`]).
+    site_theme_rows: Vec<Vec<Value>>,
+}
+
+impl SiteRows {
+    pub(crate) fn new(study: &Study, lists: &Lists) -> Self {
+        use rayon::prelude::*;
+        let theme_site = |t: ThemeIx, s: SiteIx| {
+            let count = lists.theme_site_count(study, t, s);
+            let url = (count.quotes > 0)
+                .then(|| urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id));
+            (count, url)
+        };
+        let theme_at_site = (0..study.themes.len())
+            .into_par_iter()
+            .map(|t| {
+                (0..study.sites.len())
+                    .map(|s| {
+                        let (count, url) = theme_site(t, s);
+                        let site = site_tag(study, s);
+                        Value::from_serializable(&AtSite { site, count, url })
+                    })
+                    .collect()
+            })
+            .collect();
+        let site_theme_rows = (0..study.sites.len())
+            .into_par_iter()
+            .map(|s| {
+                (0..study.themes.len())
+                    .map(|t| {
+                        let (count, url) = theme_site(t, s);
+                        Value::from_serializable(&ThemeRow {
+                            theme: theme_tag(study, t),
+                            depth: study.themes[t].depth,
+                            count,
+                            url,
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        SiteRows {
+            theme_at_site,
+            site_theme_rows,
+        }
+    }
+}
+
 /// A theme at each site (optionally leaving one out), with links to the theme-by-site pages.
-fn theme_at_sites(parts: &Parts<'_>, t: ThemeIx, except: Option<SiteIx>) -> Vec<AtSite> {
-    let study = parts.study;
-    (0..study.sites.len())
-        .filter(|&s| Some(s) != except)
-        .map(|s| {
-            let count = parts.lists.theme_site_count(study, t, s);
-            AtSite {
-                site: site_tag(study, s),
-                count,
-                url: (count.quotes > 0).then(|| {
-                    urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
-                }),
-            }
-        })
-        .collect()
+fn theme_at_sites(parts: &Parts<'_>, t: ThemeIx, except: Option<SiteIx>) -> Value {
+    let rows = &parts.site_rows.theme_at_site[t];
+    let kept = rows.iter().enumerate().filter(|&(s, _)| Some(s) != except);
+    Value::from(kept.map(|(_, row)| row.clone()).collect::<Vec<Value>>())
 }
 
 #[derive(Serialize)]
@@ -678,33 +721,21 @@ struct ThemeRow {
 }
 
 /// Every theme with its count at one site, linking to the theme-by-site pages.
-fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Vec<ThemeRow> {
-    let study = parts.study;
-    (0..study.themes.len())
-        .map(|t| {
-            let count = parts.lists.theme_site_count(study, t, s);
-            ThemeRow {
-                theme: theme_tag(study, t),
-                depth: study.themes[t].depth,
-                count,
-                url: (count.quotes > 0).then(|| {
-                    urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id)
-                }),
-            }
-        })
-        .collect()
+fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Value {
+    Value::from(parts.site_rows.site_theme_rows[s].clone())
 }
 
 /// The other top-level themes at a site (all but `t`'s own), for moving sideways
 /// from one theme-by-site page to the next.
-fn other_themes_at_site(parts: &Parts<'_>, t: ThemeIx, s: SiteIx) -> Vec<ThemeRow> {
-    let own = parts.study.root_of(t);
-    themes_at_site(parts, s)
-        .into_iter()
+fn other_themes_at_site(parts: &Parts<'_>, t: ThemeIx, s: SiteIx) -> Value {
+    let study = parts.study;
+    let own = study.root_of(t);
+    let rows = &parts.site_rows.site_theme_rows[s];
+    let kept = rows
+        .iter()
         .enumerate()
-        .filter(|&(i, ref r)| r.depth == 0 && i != own)
-        .map(|(_, r)| r)
-        .collect()
+        .filter(|&(i, _)| study.themes[i].depth == 0 && i != own);
+    Value::from(kept.map(|(_, row)| row.clone()).collect::<Vec<Value>>())
 }
 
 /// Every theme with its count in one group.
