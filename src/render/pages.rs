@@ -145,7 +145,7 @@ fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
 /// Puts a list's page `k` into the context: its sections, the list's filter and
 /// the page links. Returns the page's path.
 fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) -> String {
-    ctx.insert("sections", &layout.page_sections(k, size));
+    ctx.insert_value("sections", layout.page_sections(k, size));
     ctx.insert_value("filter", layout.filter_value());
     ctx.insert("pagination", &layout.pagination(first, k, size));
     page_path(first, k)

@@ -7,6 +7,7 @@
 //! and counts always describe the whole list, not the page.
 
 use serde::Serialize;
+use tera::Value;
 
 use super::filters::{ListOf, QuoteFilter, quote_filter};
 use super::urls;
@@ -27,16 +28,18 @@ pub(crate) struct Layout {
     filter_value: std::sync::OnceLock<tera::Value>,
 }
 
+/// A section's heading, as template values: made once with the list, then
+/// shared by every page that shows the section.
 struct SectionHead {
-    heading: TagView,
-    depth: usize,
-    count: Count,
+    heading: Value,
+    depth: Value,
+    count: Value,
     blocks: Vec<BlockHead>,
 }
 
 struct BlockHead {
-    site: TagView,
-    count: Count,
+    site: Value,
+    count: Value,
 }
 
 #[derive(Clone, Copy)]
@@ -50,28 +53,27 @@ struct Entry {
 const NO_BLOCK: u32 = u32::MAX;
 
 /// A heading and the quotes under it on one page, possibly split further by site.
-#[derive(Serialize)]
-pub(crate) struct Section {
-    /// The theme (or site) the section is about.
-    heading: TagView,
-    /// Depth of the heading's theme, for indentation.
-    depth: usize,
+struct Section {
+    /// Index of its head in [`Layout::sections`]: the theme (or site) the
+    /// section is about (`heading`), its depth (`depth`), and the quotes and
+    /// participants in the whole section (`count`).
+    head: u32,
     /// True when the section began on an earlier page.
     continued: bool,
     /// Quotes directly in this section: a marker until spliced.
     quotes: String,
-    /// Or: the section's quotes split by site.
-    by_site: Vec<SiteBlock>,
-    /// Quotes and participants in the whole section, on every page.
-    count: Count,
+    /// Or: the section's quotes split by site (`site`, `continued`, `quotes`,
+    /// `count`).
+    by_site: Vec<Value>,
 }
 
-#[derive(Serialize)]
-struct SiteBlock {
-    site: TagView,
-    continued: bool,
-    quotes: String,
-    count: Count,
+/// A template map of these fields.
+fn map<const N: usize>(fields: [(&'static str, Value); N]) -> Value {
+    let mut m = tera::Map::default();
+    for (k, v) in fields {
+        m.insert(k.into(), v);
+    }
+    m.into()
 }
 
 /// Where a page stands in its list, for the page links and the filter.
@@ -237,9 +239,9 @@ fn layout(
             let section = sections.len() as u32;
             let (tag, depth) = heading(order[range.start].0);
             let mut head = SectionHead {
-                heading: tag,
-                depth,
-                count: study.count(&quotes[range.clone()]),
+                heading: Value::from_serializable(&tag),
+                depth: Value::from(depth),
+                count: Value::from_serializable(&study.count(&quotes[range.clone()])),
                 blocks: Vec::new(),
             };
             if split_by_site {
@@ -251,8 +253,8 @@ fn layout(
                         let block = head.blocks.len() as u32;
                         let r = (range.start + r.start)..(range.start + r.end);
                         head.blocks.push(BlockHead {
-                            site: site_tag(study, order[r.start].1),
-                            count: study.count(&quotes[r.clone()]),
+                            site: Value::from_serializable(&site_tag(study, order[r.start].1)),
+                            count: Value::from_serializable(&study.count(&quotes[r.clone()])),
                         });
                         entries.extend(quotes[r].iter().map(|&q| Entry {
                             section,
@@ -355,8 +357,9 @@ impl Layout {
         &self.entries[start..end]
     }
 
-    /// The sections of page `k`, with quote markers in place of the quotes.
-    pub fn page_sections(&self, k: usize, size: usize) -> Vec<Section> {
+    /// The sections of page `k`, with quote markers in place of the quotes, as
+    /// the template value `sections` (see [`Section`] for its fields).
+    pub fn page_sections(&self, k: usize, size: usize) -> Value {
         let start = (k * size).min(self.entries.len());
         let before = start.checked_sub(1).map(|i| self.entries[i]);
         let mut out: Vec<Section> = Vec::new();
@@ -374,26 +377,23 @@ impl Layout {
                 let continued = last.by_site.is_empty()
                     && last.continued
                     && before.is_some_and(|e| e.section == section && e.block == block);
-                last.by_site.push(SiteBlock {
-                    site: head.site.clone(),
-                    continued,
-                    quotes: marker,
-                    count: head.count,
-                });
+                last.by_site.push(map([
+                    ("site", head.site.clone()),
+                    ("continued", continued.into()),
+                    ("quotes", marker.into()),
+                    ("count", head.count.clone()),
+                ]));
             }
         };
         for e in self.slice(k, size) {
             if current != Some((e.section, e.block)) {
                 flush(&mut out, &mut run, current);
                 if current.map(|c| c.0) != Some(e.section) {
-                    let head = &self.sections[e.section as usize];
                     out.push(Section {
-                        heading: head.heading.clone(),
-                        depth: head.depth,
+                        head: e.section,
                         continued: out.is_empty() && before.is_some_and(|b| b.section == e.section),
                         quotes: String::new(),
                         by_site: Vec::new(),
-                        count: head.count,
                     });
                 }
                 current = Some((e.section, e.block));
@@ -401,7 +401,21 @@ impl Layout {
             run.push(e.quote as usize);
         }
         flush(&mut out, &mut run, current);
-        out
+        let sections: Vec<Value> = out
+            .into_iter()
+            .map(|s| {
+                let head = &self.sections[s.head as usize];
+                map([
+                    ("heading", head.heading.clone()),
+                    ("depth", head.depth.clone()),
+                    ("continued", s.continued.into()),
+                    ("quotes", s.quotes.into()),
+                    ("by_site", s.by_site.into()),
+                    ("count", head.count.clone()),
+                ])
+            })
+            .collect();
+        sections.into()
     }
 
     /// The page links of page `k` of this list, whose first page is at `first`.
