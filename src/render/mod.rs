@@ -92,8 +92,9 @@ pub(crate) struct Parts<'a> {
     pub lists: Arc<paginate::Lists>,
     /// The view of every theme and site, made once for all pages.
     pub theme_views: Vec<ThemeView>,
-    /// Each theme's row at each site, for the tables of theme and site pages.
-    pub site_rows: pages::SiteRows,
+    /// Each theme's row at each site, for the tables of theme and site pages:
+    /// made on first use, once per shape.
+    pub site_rows: &'a std::sync::OnceLock<pages::SiteRows>,
     /// The theme and site views as template values, converted once for all pages.
     pub theme_values: Vec<tera::Value>,
     pub site_values: Vec<tera::Value>,
@@ -140,6 +141,20 @@ pub struct Renderer {
     /// What the last run derived from the study's shape, reused while the shape
     /// is unchanged (in `serve`, an edit of a quote's words leaves it so).
     prepared: Option<Prepared>,
+    /// Each quote's input hash from the last run, with its file's text then.
+    quote_hashes: Option<QuoteHashes>,
+}
+
+/// The quotes' input hashes ([`quote_input_hash`]) of a run, for the next. A
+/// quote's hash depends only on its file's text and on the study's shape (its
+/// home, the titles of its site, group and themes, the theme tree, its draft
+/// flag): while the shape is unchanged the quotes are the same, in the same
+/// order, and the load cache hands over an unchanged file's text as the same
+/// `Arc`, so in `serve` only the quotes of edited files are hashed again.
+struct QuoteHashes {
+    shape: u64,
+    texts: Vec<Arc<str>>,
+    hashes: Vec<u64>,
 }
 
 /// Everything that depends on the study's shape, not on the words of its quotes:
@@ -152,6 +167,8 @@ struct Prepared {
     any_paged: bool,
     /// The list scripts, each with a hash of its bytes.
     list_scripts: Arc<Vec<(u64, OutputFile)>>,
+    /// See [`Parts::site_rows`].
+    site_rows: std::sync::OnceLock<pages::SiteRows>,
     /// The skeleton of every page of `pages::all_pages`, in its order, when all
     /// rendered without errors.
     skeletons: Option<Vec<Arc<Skeleton>>>,
@@ -432,6 +449,7 @@ impl Renderer {
                     ),
                     skeletons: None,
                     markdown: HashMap::new(),
+                    site_rows: std::sync::OnceLock::new(),
                     lists: Arc::new(l),
                 }
             }
@@ -441,10 +459,25 @@ impl Renderer {
         let t = std::time::Instant::now();
 
         // Quotes: rendered once per depth, and only when what they show changed.
+        let file_text = |q: usize| &study.sources.get(study.quotes[q].loc.file).text;
+        let before = self
+            .quote_hashes
+            .take()
+            .filter(|b| b.shape == shape && b.hashes.len() == study.quotes.len());
         let quote_hashes: Vec<u64> = (0..study.quotes.len())
             .into_par_iter()
-            .map(|q| quote_input_hash(study, q, &homes[q]) ^ quote_key_salt)
+            .map(|q| match &before {
+                Some(b) if Arc::ptr_eq(&b.texts[q], file_text(q)) => b.hashes[q],
+                _ => quote_input_hash(study, q, &homes[q]) ^ quote_key_salt,
+            })
             .collect();
+        self.quote_hashes = Some(QuoteHashes {
+            shape,
+            texts: (0..study.quotes.len())
+                .map(|q| file_text(q).clone())
+                .collect(),
+            hashes: quote_hashes.clone(),
+        });
         if self.root_prints_only.is_none() && !study.quotes.is_empty() {
             self.root_prints_only = Some(root_prints_only(theme, study, &homes[0]));
         }
@@ -582,7 +615,7 @@ impl Renderer {
         let parts = Parts {
             study,
             theme,
-            site_rows: pages::SiteRows::new(study, &prepared.lists),
+            site_rows: &prepared.site_rows,
             markdown,
             lists: prepared.lists.clone(),
             theme_values: theme_views

@@ -105,6 +105,11 @@ fn heat(value: usize, max: usize) -> u8 {
 }
 
 impl Parts<'_> {
+    fn site_rows(&self) -> &SiteRows {
+        self.site_rows
+            .get_or_init(|| SiteRows::new(self.study, &self.lists))
+    }
+
     fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
         self.markdown
             .get(&(kind, i))
@@ -707,7 +712,7 @@ impl SiteRows {
 
 /// A theme at each site (optionally leaving one out), with links to the theme-by-site pages.
 fn theme_at_sites(parts: &Parts<'_>, t: ThemeIx, except: Option<SiteIx>) -> Value {
-    let rows = &parts.site_rows.theme_at_site[t];
+    let rows = &parts.site_rows().theme_at_site[t];
     let kept = rows.iter().enumerate().filter(|&(s, _)| Some(s) != except);
     Value::from(kept.map(|(_, row)| row.clone()).collect::<Vec<Value>>())
 }
@@ -722,7 +727,7 @@ struct ThemeRow {
 
 /// Every theme with its count at one site, linking to the theme-by-site pages.
 fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Value {
-    Value::from(parts.site_rows.site_theme_rows[s].clone())
+    Value::from(parts.site_rows().site_theme_rows[s].clone())
 }
 
 /// The other top-level themes at a site (all but `t`'s own), for moving sideways
@@ -730,7 +735,7 @@ fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Value {
 fn other_themes_at_site(parts: &Parts<'_>, t: ThemeIx, s: SiteIx) -> Value {
     let study = parts.study;
     let own = study.root_of(t);
-    let rows = &parts.site_rows.site_theme_rows[s];
+    let rows = &parts.site_rows().site_theme_rows[s];
     let kept = rows
         .iter()
         .enumerate()
