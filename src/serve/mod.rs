@@ -93,6 +93,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     let mut diags = Diagnostics::new();
     let result = session.run(&mut diags);
     let elapsed = started.elapsed();
+    let t = Instant::now();
     let sorted = diags.sorted();
     let errors: Vec<String> = sorted
         .iter()
@@ -177,6 +178,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
             )
         }
     };
+    crate::pipeline::timing("serve: swap", t);
     RebuildReport {
         line,
         event: events,
