@@ -272,33 +272,47 @@ impl Session {
             diags,
         );
         timing("model", t);
-        let t = Instant::now();
         *scrubber = Some(privacy::Scrubber::new(&study));
-        timing("privacy: scrubber", t);
-        let (privacy_diags, report) = privacy::check_cached(&study, &mut self.privacy_cache);
-        diags.extend(privacy_diags);
-        self.privacy_report = Some(report);
-        timing("privacy", t);
         let t = Instant::now();
-        let (theme, templates) =
-            match CachedTheme::get(&mut self.site_theme, &self.study_dir, &study) {
-                Ok(t) => t,
-                Err(errors) => {
-                    diags.extend(errors);
-                    return None;
-                }
-            };
+        let theme = CachedTheme::get(&mut self.site_theme, &self.study_dir, &study);
+        timing("site theme", t);
+        let (theme, templates) = match theme {
+            Ok(t) => t,
+            Err(errors) => {
+                let (privacy_diags, report) =
+                    privacy::check_cached(&study, &mut self.privacy_cache);
+                diags.extend(privacy_diags);
+                self.privacy_report = Some(report);
+                diags.extend(errors);
+                return None;
+            }
+        };
         if self.templates != Some(templates) {
             // Cached quote HTML came from other templates.
             self.renderer = render::Renderer::new();
             self.templates = Some(templates);
         }
-        timing("site theme", t);
         let t = Instant::now();
-        // A run that already has errors renders only to find more: nothing to write.
-        let sink = if diags.has_errors() { None } else { sink };
-        let rendered = self.renderer.render_into(&study, theme, sink);
-        timing("render", t);
+        let guard = &mut self.privacy_cache;
+        let renderer = &mut self.renderer;
+        let ((privacy_diags, report), rendered) = match sink {
+            // Nothing is written: the guard runs beside the renderer, and its
+            // errors stop the run below all the same.
+            None => rayon::join(
+                || privacy::check_cached(&study, guard),
+                || renderer.render_into(&study, theme, None),
+            ),
+            Some(sink) => {
+                let (privacy_diags, report) = privacy::check_cached(&study, guard);
+                // A run that already has errors renders only to find more: nothing to write.
+                let clean = !diags.has_errors() && !privacy_diags.iter().any(Diagnostic::is_error);
+                let rendered = renderer.render_into(&study, theme, clean.then_some(sink));
+                ((privacy_diags, report), rendered)
+            }
+        };
+        diags.extend(privacy_diags);
+        self.privacy_report = Some(report);
+        timing("privacy and render", t);
         diags.extend(rendered.diagnostics.iter().cloned());
         if diags.has_errors() {
             // The next run must compare against what was last shown, not this failed attempt.
