@@ -1129,3 +1129,30 @@ fn the_privacy_guard_sees_every_edit_while_serving() {
     compare_with_fresh_build(&serve, &study, "the end", &[])
         .unwrap_or_else(|e| panic!("{e}\n{}", serve.transcript()));
 }
+
+#[test]
+fn switching_the_site_theme_and_back_while_serving() {
+    // The loaded site theme is kept between rebuilds: a change of `site_theme`
+    // in study.yaml, either way, must load the other one.
+    let study = TestStudy::fixture("minimal");
+    let page = "{% extends \"base.html\" %}\n{% block content %}\n<h1>PLAIN {{ theme.title }}</h1>\n{% endblock content %}\n";
+    study.write("themes/plain/templates/theme.html", page);
+    let serve = ServeProcess::start(study.dir(), &[]);
+    wait_no_errors(&serve);
+    assert!(!serve.page(CARE).contains("PLAIN Care"));
+
+    let switch = |from: &str, to: &str| {
+        let g = serve.generation();
+        study.edit("content/study.yaml", from, to);
+        serve.wait_for_generation(g + 1, TIMEOUT);
+        wait_no_errors(&serve);
+    };
+    switch("language: en\n", "language: en\nsite_theme: plain\n");
+    serve.wait_for_text(CARE, "PLAIN Care");
+    switch("site_theme: plain\n", "");
+    serve.wait_until("the default theme is back", TIMEOUT, || {
+        !serve.page(CARE).contains("PLAIN Care")
+    });
+    compare_with_fresh_build(&serve, &study, "back to the default theme", &[])
+        .unwrap_or_else(|e| panic!("{e}\n{}", serve.transcript()));
+}
