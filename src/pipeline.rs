@@ -133,6 +133,68 @@ pub struct Session {
     templates: Option<u64>,
     /// What the privacy guard did in the last run.
     privacy_report: Option<privacy::Report>,
+    /// The privacy guard's findings in quotes, by file.
+    privacy_cache: privacy::Cache,
+    /// The site theme of the last run, reused while its files are unchanged.
+    site_theme: Option<CachedTheme>,
+}
+
+/// A loaded site theme and what it was loaded from. Parsing the templates takes
+/// tens of milliseconds, too long to repeat after every edit of a quote.
+struct CachedTheme {
+    /// The theme's name (study.yaml's `site_theme`) and every file under
+    /// `themes/NAME/` with its size and modification time.
+    key: (String, Vec<FileStamp>),
+    theme: render::SiteTheme,
+    /// Its templates' hash ([`render::SiteTheme::templates_hash`]).
+    templates: u64,
+}
+
+impl CachedTheme {
+    /// The site theme of `study`, from `cache` unless its name or one of its files
+    /// changed since it was loaded; with its templates' hash.
+    fn get<'a>(
+        cache: &'a mut Option<CachedTheme>,
+        study_dir: &Path,
+        study: &Study,
+    ) -> Result<(&'a mut render::SiteTheme, u64), Vec<Diagnostic>> {
+        let name = &study.meta.site_theme;
+        let key = (name.clone(), theme_stamps(study_dir, name));
+        if cache.as_ref().is_none_or(|c| c.key != key) {
+            // Dropped first: a theme that fails to load must not be served from the cache.
+            *cache = None;
+            let theme = render::load_site_theme(study_dir, study)?;
+            let templates = theme.templates_hash();
+            *cache = Some(CachedTheme {
+                key,
+                theme,
+                templates,
+            });
+        }
+        let cached = cache.as_mut().expect("loaded above");
+        Ok((&mut cached.theme, cached.templates))
+    }
+}
+
+/// A file's path, size and modification time.
+type FileStamp = (PathBuf, u64, Option<std::time::SystemTime>);
+
+/// What the site theme `name` of the study in `study_dir` is loaded from: every
+/// file under `themes/NAME/` (none when there is no such folder), in path order,
+/// with its size and modification time.
+fn theme_stamps(study_dir: &Path, name: &str) -> Vec<FileStamp> {
+    let dir = study_dir.join("themes").join(name);
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let meta = e.metadata().ok();
+            let len = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (e.into_path(), len, modified)
+        })
+        .collect()
 }
 
 impl Session {
@@ -145,6 +207,8 @@ impl Session {
             renderer: render::Renderer::new(),
             templates: None,
             privacy_report: None,
+            privacy_cache: privacy::Cache::default(),
+            site_theme: None,
         }
     }
 
@@ -155,6 +219,12 @@ impl Session {
 
     /// Makes the next run read these files again even if they look unchanged.
     pub fn mark_dirty(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
+        let paths: Vec<PathBuf> = paths.into_iter().collect();
+        // A coarse clock can hide a template edit from the stamps: load it again.
+        let themes = self.study_dir.join("themes");
+        if paths.iter().any(|p| p.starts_with(&themes)) {
+            self.site_theme = None;
+        }
         self.load_cache.mark_dirty(paths);
     }
 
@@ -174,10 +244,12 @@ impl Session {
     ) -> Option<(Study, Rendered)> {
         let mut scrubber = None;
         let result = self.run_unscrubbed(diags, &mut scrubber, sink);
+        let t = Instant::now();
         match scrubber {
             Some(s) => diags.for_each_mut(|d| s.scrub(d)),
             None => diags.for_each_mut(privacy::scrub_policy_file),
         }
+        timing("scrub", t);
         result
     }
 
@@ -200,29 +272,47 @@ impl Session {
             diags,
         );
         timing("model", t);
-        let t = Instant::now();
         *scrubber = Some(privacy::Scrubber::new(&study));
-        let (privacy_diags, report) = privacy::check(&study);
-        diags.extend(privacy_diags);
-        self.privacy_report = Some(report);
-        timing("privacy", t);
-        let mut theme = match render::load_site_theme(&self.study_dir, &study) {
+        let t = Instant::now();
+        let theme = CachedTheme::get(&mut self.site_theme, &self.study_dir, &study);
+        timing("site theme", t);
+        let (theme, templates) = match theme {
             Ok(t) => t,
             Err(errors) => {
+                let (privacy_diags, report) =
+                    privacy::check_cached(&study, &mut self.privacy_cache);
+                diags.extend(privacy_diags);
+                self.privacy_report = Some(report);
                 diags.extend(errors);
                 return None;
             }
         };
-        if self.templates != Some(theme.templates_hash()) {
+        if self.templates != Some(templates) {
             // Cached quote HTML came from other templates.
             self.renderer = render::Renderer::new();
-            self.templates = Some(theme.templates_hash());
+            self.templates = Some(templates);
         }
         let t = Instant::now();
-        // A run that already has errors renders only to find more: nothing to write.
-        let sink = if diags.has_errors() { None } else { sink };
-        let rendered = self.renderer.render_into(&study, &mut theme, sink);
-        timing("render", t);
+        let guard = &mut self.privacy_cache;
+        let renderer = &mut self.renderer;
+        let ((privacy_diags, report), rendered) = match sink {
+            // Nothing is written: the guard runs beside the renderer, and its
+            // errors stop the run below all the same.
+            None => rayon::join(
+                || privacy::check_cached(&study, guard),
+                || renderer.render_into(&study, theme, None),
+            ),
+            Some(sink) => {
+                let (privacy_diags, report) = privacy::check_cached(&study, guard);
+                // A run that already has errors renders only to find more: nothing to write.
+                let clean = !diags.has_errors() && !privacy_diags.iter().any(Diagnostic::is_error);
+                let rendered = renderer.render_into(&study, theme, clean.then_some(sink));
+                ((privacy_diags, report), rendered)
+            }
+        };
+        diags.extend(privacy_diags);
+        self.privacy_report = Some(report);
+        timing("privacy and render", t);
         diags.extend(rendered.diagnostics.iter().cloned());
         if diags.has_errors() {
             // The next run must compare against what was last shown, not this failed attempt.

@@ -9,14 +9,15 @@
 //! identifier in full: CI logs are shared.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::diagnostics::{Diagnostic, Position};
-use crate::load::Loc;
-use crate::model::{Count, Doc, SmallCells, Study};
+use crate::load::{FileId, Loc};
+use crate::model::{Count, Doc, Quote, SmallCells, Study};
 
 /// What the guard did, for `thematic check`'s privacy report.
 #[derive(Debug, Clone, Default)]
@@ -226,41 +227,67 @@ impl Guard<'_> {
             found.push((rule, offsets.get(start).copied().unwrap_or(0)));
         }
         for (rule, offset) in found {
-            let (identifier, rule_loc) = &self.study.privacy.identifiers[rule];
             let loc = self.loc_in(place, text, offset);
-            let rule_at = self.study.sources.get(rule_loc.file).rel.clone();
-            let what = match place {
-                Where::Quote { quote, .. } => format!("quote `{quote}` contains"),
-                _ => "published text contains".to_string(),
-            };
-            let mut d = self
-                .study
-                .sources
-                .error(
-                        loc,
-                        format!(
-                            "{what} denylisted identifier #{} ({}) from {rule_at}:{}",
-                            rule + 1,
-                            mask(identifier),
-                            rule_loc.pos.line
-                        ),
-                    )
-                    .with_hint("remove it or replace it with a neutral description, such as [my peer supporter] or [the clinic]");
-            // The snippet would print the identifier back: keep only the location.
-            d.source_line = None;
-            out.push(d);
+            out.push(self.identifier_diagnostic(place, loc, rule));
         }
     }
 
-    fn patterns_in(
+    /// The error for denylisted identifier number `rule` found at `loc`.
+    fn identifier_diagnostic(&self, place: Where<'_>, loc: Loc, rule: usize) -> Diagnostic {
+        let (identifier, rule_loc) = &self.study.privacy.identifiers[rule];
+        let rule_at = self.study.sources.get(rule_loc.file).rel.clone();
+        let what = match place {
+            Where::Quote { quote, .. } => format!("quote `{quote}` contains"),
+            _ => "published text contains".to_string(),
+        };
+        let mut d = self
+            .study
+            .sources
+            .error(
+                loc,
+                format!(
+                    "{what} denylisted identifier #{} ({}) from {rule_at}:{}",
+                    rule + 1,
+                    mask(identifier),
+                    rule_loc.pos.line
+                ),
+            )
+            .with_hint("remove it or replace it with a neutral description, such as [my peer supporter] or [the clinic]");
+        // The snippet would print the identifier back: keep only the location.
+        d.source_line = None;
+        d
+    }
+
+    /// The errors for the identifiers a scan found in `field` of quote `q`.
+    fn quote_identifiers(
         &self,
         out: &mut Vec<Diagnostic>,
-        loc: Loc,
-        quote: &str,
-        field: &str,
-        text: &str,
+        q: &Quote,
+        scan: &QuoteScan,
+        field: Field,
+    ) {
+        let loc = if field == Field::Text {
+            q.text_loc
+        } else {
+            q.loc
+        };
+        let place = Where::Quote { loc, quote: &q.id };
+        for &(_, rule) in scan.identifiers.iter().filter(|(f, _)| *f == field) {
+            out.push(self.identifier_diagnostic(place, loc, rule));
+        }
+    }
+
+    /// The warnings for the patterns a scan found in `field` of quote `q` (and, in
+    /// its text, for the words of `names`), less what privacy.yaml allows for it.
+    fn quote_patterns(
+        &self,
+        out: &mut Vec<Diagnostic>,
+        q: &Quote,
+        scan: &QuoteScan,
+        field: Field,
         names: &HashSet<String>,
     ) {
+        let quote = q.id.as_str();
         let allowed: &[String] = self
             .study
             .privacy
@@ -268,19 +295,25 @@ impl Guard<'_> {
             .get(quote)
             .map(|(v, _)| v.as_slice())
             .unwrap_or(&[]);
-        let mut hits: Vec<(&str, String)> = Vec::new();
-        for (check, found) in find_patterns(text) {
+        let mut hits: Vec<(&str, &str)> = Vec::new();
+        for (_, check, found) in scan.patterns.iter().filter(|(f, ..)| *f == field) {
             if !allowed.iter().any(|a| a == check) {
                 hits.push((check, found));
             }
         }
-        if self.study.privacy.names && !allowed.iter().any(|a| a == "names") {
-            for w in capitalised_words(text) {
-                if names.contains(&w) {
+        if field == Field::Text && self.study.privacy.names && !allowed.iter().any(|a| a == "names")
+        {
+            for w in &scan.capitalised {
+                if names.contains(w) {
                     hits.push(("names", w));
                 }
             }
         }
+        let (loc, field) = match field {
+            Field::Text => (q.text_loc, "text"),
+            Field::Original => (q.loc, "original"),
+            _ => (q.loc, "context"),
+        };
         for (check, found) in hits {
             let what = match check {
                 "email" => "an e-mail address",
@@ -293,13 +326,210 @@ impl Guard<'_> {
             out.push(
                 self.study
                     .sources
-                    .warning(loc, format!("quote `{quote}` {field} contains {what}: {}", mask(&found)))
+                    .warning(loc, format!("quote `{quote}` {field} contains {what}: {}", mask(found)))
                     .with_hint(format!(
                         "remove or anonymise it; if it is safe to publish, add `{quote}: [{check}]` under `allow:` in content/privacy.yaml"
                     )),
             );
         }
     }
+
+    /// Every finding of a scan of quote `q` but those in its id, in the order the
+    /// fields are shown.
+    fn quote_diagnostics(
+        &self,
+        q: &Quote,
+        scan: &QuoteScan,
+        names: &HashSet<String>,
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if scan.is_empty() {
+            return out;
+        }
+        let empty = HashSet::new();
+        self.quote_identifiers(&mut out, q, scan, Field::Text);
+        // The participant code is published with every quote.
+        self.quote_identifiers(&mut out, q, scan, Field::Participant);
+        self.quote_patterns(&mut out, q, scan, Field::Text, names);
+        for field in [Field::Original, Field::Context] {
+            self.quote_identifiers(&mut out, q, scan, field);
+            self.quote_patterns(&mut out, q, scan, field, &empty);
+        }
+        out
+    }
+}
+
+/// The published fields of a quote that the guard reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Text,
+    Participant,
+    Original,
+    Context,
+    /// The id, published in addresses and anchors (hyphens read as spaces).
+    Id,
+}
+
+/// What the guard finds in one quote's own fields. It depends on nothing else but
+/// the denylist and whether names are checked, so a [`Cache`] keeps it for the
+/// quotes of files that did not change. The diagnostics are made from it on
+/// every run, with what privacy.yaml allows and the rules' places as they are now.
+#[derive(Debug, Default)]
+struct QuoteScan {
+    /// Denylisted identifiers: (field, rule index), in the order found.
+    identifiers: Vec<(Field, usize)>,
+    /// Patterns in the text, original and context: (field, check, what matched).
+    patterns: Vec<(Field, &'static str, String)>,
+    /// The text's capitalised words that do not start a sentence, in order
+    /// (only when names are checked).
+    capitalised: Vec<String>,
+}
+
+impl QuoteScan {
+    /// Scans quote `q` with the identifier matcher `ac` (none: no denylist).
+    fn new(q: &Quote, ac: Option<&AhoCorasick>, names: bool) -> Self {
+        let mut scan = QuoteScan::default();
+        let original = q.original.as_ref().map(|o| o.text.as_str());
+        let id = q.id.replace('-', " ");
+        if let Some(ac) = ac {
+            let fields = [
+                (Field::Text, Some(q.text.as_str())),
+                (Field::Participant, Some(q.participant.as_str())),
+                (Field::Original, original),
+                (Field::Context, q.context.as_deref()),
+                (Field::Id, Some(id.as_str())),
+            ];
+            for (field, text) in fields {
+                let Some(text) = text else { continue };
+                let norm = normalise(text).0;
+                scan.identifiers
+                    .extend(whole_word_matches(ac, &norm).map(|(rule, _)| (field, rule)));
+            }
+        }
+        let fields = [
+            (Field::Text, Some(q.text.as_str())),
+            (Field::Original, original),
+            (Field::Context, q.context.as_deref()),
+        ];
+        for (field, text) in fields {
+            let Some(text) = text else { continue };
+            scan.patterns.extend(
+                find_patterns(text)
+                    .into_iter()
+                    .map(|(check, found)| (field, check, found)),
+            );
+        }
+        if names {
+            scan.capitalised = capitalised_words(&q.text);
+        }
+        scan
+    }
+
+    fn is_empty(&self) -> bool {
+        self.identifiers.is_empty() && self.patterns.is_empty() && self.capitalised.is_empty()
+    }
+}
+
+/// The guard's findings in each quote, kept between the runs of a `serve`
+/// session, so that an edit scans only the quotes of the files it changed.
+#[derive(Default)]
+pub struct Cache {
+    /// What the scans were made with: the normalised identifiers and whether
+    /// names are checked. A change of either scans every quote again.
+    policy: Option<(Vec<String>, bool)>,
+    /// By quote file (indexed by its `FileId`): the scans of its quotes.
+    files: Vec<Option<FileScans>>,
+}
+
+/// The scans of the quotes of one file.
+struct FileScans {
+    /// The text they were made from.
+    text: Arc<str>,
+    /// By where the quote starts, sorted: its scan, `None` when it found nothing
+    /// (most quotes), which keeps the cache small.
+    quotes: Vec<(Position, Option<Box<QuoteScan>>)>,
+}
+
+/// A quote's scan: from the cache (`None`: it found nothing), or made in this run.
+enum Scanned<'a> {
+    Kept(Option<&'a QuoteScan>),
+    New(Box<QuoteScan>),
+}
+
+impl Scanned<'_> {
+    fn get(&self) -> &QuoteScan {
+        static NOTHING: QuoteScan = QuoteScan {
+            identifiers: Vec::new(),
+            patterns: Vec::new(),
+            capitalised: Vec::new(),
+        };
+        match self {
+            Scanned::Kept(s) => s.unwrap_or(&NOTHING),
+            Scanned::New(s) => s,
+        }
+    }
+}
+
+impl Cache {
+    /// Forgets what no longer holds: everything when the policy changed, and the
+    /// scans of every file whose text changed. A quote is made from its file's
+    /// text alone (defaults included), so in a file of the same text the quote
+    /// starting at the same place has the same fields.
+    fn keep_valid(&mut self, study: &Study, policy: (Vec<String>, bool)) {
+        if self.policy.as_ref() != Some(&policy) {
+            self.files.clear();
+            self.policy = Some(policy);
+        }
+        for (id, slot) in self.files.iter_mut().enumerate() {
+            let Some(f) = slot else { continue };
+            let now = &study.sources.get(FileId(id as u32)).text;
+            if !(Arc::ptr_eq(&f.text, now) || *f.text == **now) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// The scan of `q` kept from an earlier run, if there is one.
+    fn kept(&self, q: &Quote) -> Option<Option<&QuoteScan>> {
+        let file = self.files.get(q.loc.file.0 as usize)?.as_ref()?;
+        let at = file
+            .quotes
+            .binary_search_by_key(&q.loc.pos, |(pos, _)| *pos)
+            .ok()?;
+        Some(file.quotes[at].1.as_deref())
+    }
+
+    /// Keeps the scans made in this run (see [`made_now`]).
+    fn store(&mut self, study: &Study, fresh: Vec<(Loc, Box<QuoteScan>)>) {
+        for (loc, scan) in fresh {
+            let i = loc.file.0 as usize;
+            if self.files.len() <= i {
+                self.files.resize_with(i + 1, || None);
+            }
+            let file = self.files[i].get_or_insert_with(|| FileScans {
+                text: study.sources.get(loc.file).text.clone(),
+                quotes: Vec::new(),
+            });
+            let scan = (!scan.is_empty()).then_some(scan);
+            match file.quotes.binary_search_by_key(&loc.pos, |(pos, _)| *pos) {
+                Ok(at) => file.quotes[at].1 = scan,
+                Err(at) => file.quotes.insert(at, (loc.pos, scan)),
+            }
+        }
+    }
+}
+
+/// The scans of `scanned` (one per quote of `study`) made in this run, by the
+/// place of their quote.
+fn made_now(study: &Study, scanned: Vec<Scanned<'_>>) -> Vec<(Loc, Box<QuoteScan>)> {
+    scanned
+        .into_iter()
+        .zip(&study.quotes)
+        .filter_map(|(s, q)| match s {
+            Scanned::New(scan) => Some((q.loc, scan)),
+            Scanned::Kept(_) => None,
+        })
+        .collect()
 }
 
 /// Finds the patterns that often identify someone: (check name, matched text).
@@ -526,12 +756,10 @@ pub fn scrub_policy_file(d: &mut Diagnostic) {
     }
 }
 
-fn identifier_matcher(study: &Study) -> Option<AhoCorasick> {
-    let p = &study.privacy;
-    if p.identifiers.is_empty() {
-        return None;
-    }
-    let patterns: Vec<String> = p
+/// The denylisted identifiers as the matcher looks for them, by rule number.
+fn identifier_patterns(study: &Study) -> Vec<String> {
+    study
+        .privacy
         .identifiers
         .iter()
         .map(|(s, _)| {
@@ -543,25 +771,54 @@ fn identifier_matcher(study: &Study) -> Option<AhoCorasick> {
                 n
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A matcher for `patterns` (see [`identifier_patterns`]); none when there are none.
+fn matcher_for(patterns: &[String]) -> Option<AhoCorasick> {
+    if patterns.is_empty() {
+        return None;
+    }
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        .build(&patterns)
+        .build(patterns)
         .ok()
+}
+
+fn identifier_matcher(study: &Study) -> Option<AhoCorasick> {
+    matcher_for(&identifier_patterns(study))
 }
 
 /// Runs every check on the published study.
 pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
+    check_cached(study, &mut Cache::default())
+}
+
+/// Like [`check`], scanning again only the quotes that `cache` holds no scan for.
+pub fn check_cached(study: &Study, cache: &mut Cache) -> (Vec<Diagnostic>, Report) {
     let p = &study.privacy;
-    let identifiers = identifier_matcher(study);
+    let patterns = identifier_patterns(study);
+    let identifiers = matcher_for(&patterns);
+    cache.keep_valid(study, (patterns, p.names));
     let g = Guard { study, identifiers };
     let mut diags: Vec<Diagnostic> = Vec::new();
 
+    // Quotes are most of the text: scan those the cache lacks, in parallel.
+    let t = std::time::Instant::now();
+    let scanned: Vec<Scanned<'_>> = study
+        .quotes
+        .par_iter()
+        .map(|q| match cache.kept(q) {
+            Some(scan) => Scanned::Kept(scan),
+            None => Scanned::New(Box::new(QuoteScan::new(q, g.identifiers.as_ref(), p.names))),
+        })
+        .collect();
+
     // Names: capitalised words in exactly one quote, and not in the study's own vocabulary.
-    let mut name_quotes: HashMap<String, usize> = HashMap::new();
+    let mut name_quotes: HashMap<&str, usize> = HashMap::new();
     if p.names {
-        for q in &study.quotes {
-            let words: HashSet<String> = capitalised_words(&q.text).into_iter().collect();
+        for s in &scanned {
+            let words: HashSet<&str> = s.get().capitalised.iter().map(String::as_str).collect();
             for w in words {
                 *name_quotes.entry(w).or_default() += 1;
             }
@@ -575,41 +832,21 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             .chain(study.groups.iter().map(|g| &g.common.title))
             .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()).map(str::to_string))
             .collect();
-        name_quotes.retain(|w, n| *n == 1 && !vocabulary.contains(w));
+        name_quotes.retain(|w, n| *n == 1 && !vocabulary.contains(*w));
     }
-    let single_names: HashSet<String> = name_quotes.into_keys().collect();
+    let single_names: HashSet<String> = name_quotes.into_keys().map(str::to_string).collect();
 
-    // Quotes are most of the text: check them in parallel, keeping study order.
-    let empty = HashSet::new();
+    crate::pipeline::timing("privacy: scan", t);
+    let t = std::time::Instant::now();
+    // Keeping study order.
     let per_quote: Vec<Vec<Diagnostic>> = study
         .quotes
         .par_iter()
-        .map(|q| {
-            let mut out = Vec::new();
-            let at_quote = Where::Quote {
-                loc: q.loc,
-                quote: &q.id,
-            };
-            let at_text = Where::Quote {
-                loc: q.text_loc,
-                quote: &q.id,
-            };
-            g.identifiers_in(&mut out, at_text, &q.text);
-            // The participant code is published with every quote.
-            g.identifiers_in(&mut out, at_quote, &q.participant);
-            g.patterns_in(&mut out, q.text_loc, &q.id, "text", &q.text, &single_names);
-            if let Some(o) = &q.original {
-                g.identifiers_in(&mut out, at_quote, &o.text);
-                g.patterns_in(&mut out, q.loc, &q.id, "original", &o.text, &empty);
-            }
-            if let Some(c) = &q.context {
-                g.identifiers_in(&mut out, at_quote, c);
-                g.patterns_in(&mut out, q.loc, &q.id, "context", c, &empty);
-            }
-            out
-        })
+        .zip(&scanned)
+        .map(|(q, s)| g.quote_diagnostics(q, s.get(), &single_names))
         .collect();
     diags.extend(per_quote.into_iter().flatten());
+    crate::pipeline::timing("privacy: quote diagnostics", t);
     if g.identifiers.is_some() {
         // Markdown bodies and every front-matter field that is shown.
         let mut docs: Vec<(&Doc, Vec<&str>)> = Vec::new();
@@ -658,12 +895,8 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             };
             g.identifiers_in(&mut diags, Where::Field(loc), &c.id.replace('-', " "));
         }
-        for q in &study.quotes {
-            let at = Where::Quote {
-                loc: q.loc,
-                quote: &q.id,
-            };
-            g.identifiers_in(&mut diags, at, &q.id.replace('-', " "));
+        for (q, s) in study.quotes.iter().zip(&scanned) {
+            g.quote_identifiers(&mut diags, q, s.get(), Field::Id);
         }
         if let Some(file) = study.study_file {
             let m = &study.meta;
@@ -689,6 +922,9 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
             }
         }
     }
+
+    let fresh = made_now(study, scanned);
+    cache.store(study, fresh);
 
     let t = std::time::Instant::now();
     let small = small_cells(study);
@@ -717,7 +953,9 @@ pub fn check(study: &Study) -> (Vec<Diagnostic>, Report) {
         }
     }
 
+    let t = std::time::Instant::now();
     profile_pages(study, &mut diags);
+    crate::pipeline::timing("privacy: profile pages", t);
 
     let mut report = Report {
         policy_file: p.file.map(|f| study.sources.get(f).rel.clone()),

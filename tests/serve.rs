@@ -1038,3 +1038,121 @@ fn redirects_never_leave_the_site() {
         }
     }
 }
+
+/// Saves `rel` with `from` replaced by `to`, waits for the rebuild, and returns
+/// the errors it left (empty: the site was rebuilt).
+fn edit_and_rebuild(
+    serve: &ServeProcess,
+    study: &TestStudy,
+    rel: &str,
+    from: &str,
+    to: &str,
+) -> Vec<String> {
+    let g = serve.generation();
+    study.edit(rel, from, to);
+    serve.wait_for_generation(g + 1, TIMEOUT);
+    serve.errors()
+}
+
+#[test]
+fn the_privacy_guard_sees_every_edit_while_serving() {
+    // The guard keeps what it found in unchanged files between rebuilds: each
+    // change below must still be caught, and each undo must clear it.
+    let study = TestStudy::fixture("privacy");
+    let harbour = "content/quotes/harbour.yaml";
+    let policy = "content/privacy.yaml";
+    let denylisted = |errors: &[String]| errors.iter().any(|e| e.contains("denylisted identifier"));
+    // A withdrawn quote that names someone: never checked while it is withheld.
+    study.edit(
+        harbour,
+        "WITHDRAWN-TOKEN-1 I told",
+        "WITHDRAWN-TOKEN-1 In Port Royal I told",
+    );
+    let serve = ServeProcess::start(study.dir(), &[]);
+    wait_no_errors(&serve);
+
+    // A quote edited to name a denylisted identifier.
+    let nurses = "The nurses always explained";
+    let named = "José Müller always explained";
+    let errors = edit_and_rebuild(&serve, &study, harbour, nurses, named);
+    assert!(denylisted(&errors), "{errors:#?}\n{}", serve.transcript());
+    assert!(edit_and_rebuild(&serve, &study, harbour, named, nurses).is_empty());
+
+    // A new identifier in privacy.yaml that an unchanged quote contains.
+    let rule = "  - \"St. Elsewhere clinic\"\n";
+    let added = format!("{rule}  - \"nobody dared\"\n");
+    let errors = edit_and_rebuild(&serve, &study, policy, rule, &added);
+    assert!(denylisted(&errors), "{errors:#?}\n{}", serve.transcript());
+    assert!(edit_and_rebuild(&serve, &study, policy, &added, rule).is_empty());
+
+    // The withdrawal lifted: the unchanged file's withheld quote is published, and checked.
+    let withdrawn = "withdrawn:\n  - W-07\n";
+    let errors = edit_and_rebuild(&serve, &study, policy, withdrawn, "");
+    assert!(denylisted(&errors), "{errors:#?}\n{}", serve.transcript());
+    let g = serve.generation();
+    study.write(policy, study.read(policy) + withdrawn);
+    serve.wait_for_generation(g + 1, TIMEOUT);
+    wait_no_errors(&serve);
+
+    // A pattern warning, then allowed in privacy.yaml: the warning goes.
+    let email = "a nurse at care@example.org explained";
+    let warned = |serve: &ServeProcess| {
+        serve
+            .stderr_lines()
+            .iter()
+            .filter(|l| l.contains("contains an e-mail address"))
+            .count()
+    };
+    assert!(
+        edit_and_rebuild(
+            &serve,
+            &study,
+            harbour,
+            "The nurses always explained",
+            email
+        )
+        .is_empty()
+    );
+    serve.wait_until("the e-mail address is reported", TIMEOUT, || {
+        warned(&serve) == 1
+    });
+    let allow = "allow:\n";
+    assert!(
+        edit_and_rebuild(&serve, &study, policy, allow, "allow:\n  h-01: [email]\n").is_empty()
+    );
+    let rebuilds = serve.stdout_lines().len();
+    assert!(edit_and_rebuild(&serve, &study, harbour, "even when", "even if").is_empty());
+    serve.wait_until("the rebuild line", TIMEOUT, || {
+        serve.stdout_lines().len() > rebuilds
+    });
+    assert_eq!(warned(&serve), 1, "{}", serve.transcript());
+    compare_with_fresh_build(&serve, &study, "the end", &[])
+        .unwrap_or_else(|e| panic!("{e}\n{}", serve.transcript()));
+}
+
+#[test]
+fn switching_the_site_theme_and_back_while_serving() {
+    // The loaded site theme is kept between rebuilds: a change of `site_theme`
+    // in study.yaml, either way, must load the other one.
+    let study = TestStudy::fixture("minimal");
+    let page = "{% extends \"base.html\" %}\n{% block content %}\n<h1>PLAIN {{ theme.title }}</h1>\n{% endblock content %}\n";
+    study.write("themes/plain/templates/theme.html", page);
+    let serve = ServeProcess::start(study.dir(), &[]);
+    wait_no_errors(&serve);
+    assert!(!serve.page(CARE).contains("PLAIN Care"));
+
+    let switch = |from: &str, to: &str| {
+        let g = serve.generation();
+        study.edit("content/study.yaml", from, to);
+        serve.wait_for_generation(g + 1, TIMEOUT);
+        wait_no_errors(&serve);
+    };
+    switch("language: en\n", "language: en\nsite_theme: plain\n");
+    serve.wait_for_text(CARE, "PLAIN Care");
+    switch("site_theme: plain\n", "");
+    serve.wait_until("the default theme is back", TIMEOUT, || {
+        !serve.page(CARE).contains("PLAIN Care")
+    });
+    compare_with_fresh_build(&serve, &study, "back to the default theme", &[])
+        .unwrap_or_else(|e| panic!("{e}\n{}", serve.transcript()));
+}

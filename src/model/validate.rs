@@ -631,32 +631,35 @@ impl Validator<'_> {
         index: &Index,
         withheld: &mut HashSet<(RefKind, String)>,
     ) -> (Vec<Quote>, usize) {
-        let mut seen: HashMap<String, Loc> = HashMap::default();
+        let firsts = first_of_same_id(&recs);
         let mut out = Vec::with_capacity(recs.len());
         let mut left_out = 0;
-        let mut participant_keys: HashMap<(usize, String), u32> = HashMap::default();
-        for r in recs {
+        for (r, first) in recs.into_iter().zip(firsts) {
             let mut ok = self.check_id(&r.id, "quote");
-            if let Some(first) = seen.get(&r.id.value) {
-                let first_at = self.location(*first);
+            if let Some(first) = first {
+                let first_at = self.location(first);
                 let d = self
                     .map
                     .error(r.id.loc, format!("duplicate quote id `{}`", r.id.value))
                     .with_hint(format!("it is already used by the quote at {first_at}; quote ids are unique across the study"));
                 self.diags.push(d);
                 ok = false;
-            } else {
-                seen.insert(r.id.value.clone(), r.id.loc);
             }
             let site = self.resolve(
-                &r.site,
+                Spanned {
+                    value: r.site.value.as_str(),
+                    loc: r.site.loc,
+                },
                 RefKind::Site,
                 &index.site_by_id,
                 withheld,
                 &r.id.value,
             );
             let group = self.resolve(
-                &r.group,
+                Spanned {
+                    value: r.group.value.as_str(),
+                    loc: r.group.loc,
+                },
                 RefKind::Group,
                 &index.group_by_id,
                 withheld,
@@ -676,12 +679,11 @@ impl Validator<'_> {
                 ok = false;
             }
             for t in &r.themes.value {
-                let spanned = Spanned {
-                    value: t.clone(),
-                    loc: r.themes.loc,
-                };
                 match self.resolve(
-                    &spanned,
+                    Spanned {
+                        value: t.as_str(),
+                        loc: r.themes.loc,
+                    },
                     RefKind::Theme,
                     &index.theme_by_id,
                     withheld,
@@ -745,12 +747,8 @@ impl Validator<'_> {
             }
             out.push(Quote {
                 id: r.id.value,
-                participant_key: {
-                    let next = participant_keys.len() as u32;
-                    *participant_keys
-                        .entry((site, r.participant.value.clone()))
-                        .or_insert(next)
-                },
+                // Numbered below, once every quote is in.
+                participant_key: 0,
                 participant: r.participant.value,
                 site,
                 group,
@@ -763,6 +761,7 @@ impl Validator<'_> {
                 text_loc: r.text_loc,
             });
         }
+        number_participants(&mut out);
         (out, left_out)
     }
 
@@ -894,19 +893,19 @@ impl Validator<'_> {
 
     fn resolve(
         &mut self,
-        reference: &Spanned<String>,
+        reference: Spanned<&str>,
         kind: RefKind,
         ids: &HashMap<String, usize>,
         withheld: &HashSet<(RefKind, String)>,
         quote_id: &str,
     ) -> Resolved {
-        if let Some(&i) = ids.get(&reference.value) {
+        if let Some(&i) = ids.get(reference.value) {
             return Resolved::Found(i);
         }
-        if withheld.contains(&(kind, reference.value.clone())) {
+        if withheld.contains(&(kind, reference.value.to_string())) {
             return Resolved::Withheld;
         }
-        if self.invalid.contains(&(kind, reference.value.clone())) {
+        if self.invalid.contains(&(kind, reference.value.to_string())) {
             return Resolved::Unknown;
         }
         let known = ids.keys().map(String::as_str).chain(
@@ -924,7 +923,7 @@ impl Validator<'_> {
         };
         let mut known: Vec<&str> = known.collect();
         known.sort_unstable();
-        let hint = did_you_mean(&reference.value, known.iter().copied()).unwrap_or_else(|| {
+        let hint = did_you_mean(reference.value, known.iter().copied()).unwrap_or_else(|| {
             if known.is_empty() {
                 format!("each {} needs a file in {folder}", kind.name())
             } else if known.len() <= 12 {
@@ -946,6 +945,39 @@ impl Validator<'_> {
             .with_hint(hint);
         self.diags.push(d);
         Resolved::Unknown
+    }
+}
+
+/// For each quote record, where the first record with the same id is, if it
+/// is not the first itself. Borrowing the ids: cloning each would cost more than
+/// the check.
+fn first_of_same_id(recs: &[QuoteRecord]) -> Vec<Option<Loc>> {
+    let mut seen: HashMap<&str, Loc> =
+        HashMap::with_capacity_and_hasher(recs.len(), Default::default());
+    recs.iter()
+        .map(|r| match seen.entry(r.id.value.as_str()) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(r.id.loc);
+                None
+            }
+        })
+        .collect()
+}
+
+/// Gives each quote its `participant_key`: a small number per distinct (site,
+/// participant), in order of first appearance.
+fn number_participants(quotes: &mut [Quote]) {
+    let mut keys: HashMap<(SiteIx, &str), u32> = HashMap::default();
+    let numbered: Vec<u32> = quotes
+        .iter()
+        .map(|q| {
+            let next = keys.len() as u32;
+            *keys.entry((q.site, q.participant.as_str())).or_insert(next)
+        })
+        .collect();
+    for (q, key) in quotes.iter_mut().zip(numbered) {
+        q.participant_key = key;
     }
 }
 

@@ -93,6 +93,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
     let mut diags = Diagnostics::new();
     let result = session.run(&mut diags);
     let elapsed = started.elapsed();
+    let t = Instant::now();
     let sorted = diags.sorted();
     let errors: Vec<String> = sorted
         .iter()
@@ -109,10 +110,11 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
         Some((study, rendered)) => {
             // The downloads follow from `spawn_downloads`; until then the previous
             // ones are served.
+            let pages = rendered.pages;
             let files: HashMap<String, Arc<Vec<u8>>> = rendered
                 .files
-                .iter()
-                .map(|f| (f.path.clone(), f.bytes.clone()))
+                .into_iter()
+                .map(|f| (f.path, f.bytes))
                 .chain(
                     previous
                         .files
@@ -157,7 +159,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
             format!(
                 "{what_changed}: rendered {} of {} in {} ms",
                 pages_changed,
-                plural(rendered.pages, "page"),
+                plural(pages, "page"),
                 elapsed.as_millis()
             )
         }
@@ -177,6 +179,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
             )
         }
     };
+    crate::pipeline::timing("serve: swap", t);
     RebuildReport {
         line,
         event: events,
