@@ -7,6 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use thematic::pipeline::{self, BuildOptions, Outcome};
 
+// A build of a large study makes and frees millions of small strings from
+// several threads; glibc's allocator spent a sixth of the time there (and
+// tidies up after a run's frees in `serve`'s next edit). See docs/performance.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "thematic",
