@@ -301,72 +301,69 @@ fn quotes_json(study: &Study, records: &[QuoteRecord<'_>]) -> String {
 /// Appends `,\n` and one quote as serde_json's pretty printer writes it inside
 /// the `quotes` list (indented by four spaces).
 fn push_quote_json(out: &mut Vec<u8>, r: &QuoteRecord<'_>) {
-    let key = |out: &mut Vec<u8>, indent: &[u8], name: &str| {
+    /// The indent of a quote's fields, and of what is inside them.
+    const FIELD: &[u8] = b"      ";
+    const INNER: &[u8] = b"        ";
+    fn key(out: &mut Vec<u8>, indent: &[u8], name: &str) {
         out.extend_from_slice(indent);
         out.push(b'"');
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"\": ");
-    };
-    let string = |out: &mut Vec<u8>, s: &str| json_string(out, s);
-    let reference = |out: &mut Vec<u8>, name: &str, r: &Ref<'_>| {
-        key(out, b"      ", name);
+    }
+    /// A field whose value is an object of two strings.
+    fn pair(out: &mut Vec<u8>, (k1, v1): (&str, &str), (k2, v2): (&str, &str)) {
         out.extend_from_slice(b"{\n");
-        key(out, b"        ", "id");
-        string(out, r.id);
+        key(out, INNER, k1);
+        json_string(out, v1);
         out.extend_from_slice(b",\n");
-        key(out, b"        ", "title");
-        string(out, r.title);
-        out.extend_from_slice(b"\n      },\n");
-    };
+        key(out, INNER, k2);
+        json_string(out, v2);
+        out.extend_from_slice(b"\n      }");
+    }
     out.extend_from_slice(b",\n    {\n");
-    key(out, b"      ", "id");
-    string(out, r.id);
+    key(out, FIELD, "id");
+    json_string(out, r.id);
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "participant");
-    string(out, r.participant);
+    key(out, FIELD, "participant");
+    json_string(out, r.participant);
+    for (name, tag) in [("site", &r.site), ("group", &r.group)] {
+        out.extend_from_slice(b",\n");
+        key(out, FIELD, name);
+        pair(out, ("id", tag.id), ("title", tag.title));
+    }
     out.extend_from_slice(b",\n");
-    reference(out, "site", &r.site);
-    reference(out, "group", &r.group);
-    key(out, b"      ", "themes");
+    key(out, FIELD, "themes");
     if r.themes.is_empty() {
         out.extend_from_slice(b"[]");
     } else {
         out.push(b'[');
         for (i, t) in r.themes.iter().enumerate() {
             out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-            out.extend_from_slice(b"        ");
-            string(out, t);
+            out.extend_from_slice(INNER);
+            json_string(out, t);
         }
         out.extend_from_slice(b"\n      ]");
     }
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "text");
-    string(out, r.text);
+    key(out, FIELD, "text");
+    json_string(out, r.text);
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "original");
+    key(out, FIELD, "original");
     match &r.original {
         None => out.extend_from_slice(b"null"),
-        Some(o) => {
-            out.extend_from_slice(b"{\n");
-            key(out, b"        ", "lang");
-            string(out, o.lang);
-            out.extend_from_slice(b",\n");
-            key(out, b"        ", "text");
-            string(out, o.text);
-            out.extend_from_slice(b"\n      }");
-        }
+        Some(o) => pair(out, ("lang", o.lang), ("text", o.text)),
     }
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "context");
+    key(out, FIELD, "context");
     match r.context {
         None => out.extend_from_slice(b"null"),
-        Some(c) => string(out, c),
+        Some(c) => json_string(out, c),
     }
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "url");
-    string(out, r.url);
+    key(out, FIELD, "url");
+    json_string(out, r.url);
     out.extend_from_slice(b",\n");
-    key(out, b"      ", "draft");
+    key(out, FIELD, "draft");
     out.extend_from_slice(if r.draft { b"true" } else { b"false" });
     out.extend_from_slice(b"\n    }");
 }
