@@ -9,7 +9,10 @@ use thematic::pipeline::{self, BuildOptions, Outcome};
 
 // A build of a large study makes and frees millions of small strings from
 // several threads; glibc's allocator spent a sixth of the time there (and
-// tidies up after a run's frees in `serve`'s next edit). See docs/performance.md.
+// tidies up after a run's frees in `serve`'s next edit). Built without
+// transparent huge pages (`no_thp`): asking the kernel for them made it compact
+// memory on page faults, seconds of system time after another large process.
+// See docs/performance.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
