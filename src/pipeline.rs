@@ -139,8 +139,9 @@ pub struct Session {
     site_theme: Option<CachedTheme>,
 }
 
-/// A loaded site theme and what it was loaded from. Parsing the templates takes
-/// tens of milliseconds, too long to repeat after every edit of a quote.
+/// A loaded site theme and what it was loaded from, so that an edit of a quote
+/// does not parse every template again (a few milliseconds with the built-in
+/// theme, more with a large site theme of its own).
 struct CachedTheme {
     /// The theme's name (study.yaml's `site_theme`) and every file under
     /// `themes/NAME/` with its size and modification time.
