@@ -331,7 +331,7 @@ pub fn render_study(
     diags: &mut Diagnostics,
 ) -> Option<(Study, Rendered)> {
     let (study, mut rendered) = Session::new(study_dir, drafts).run(diags)?;
-    let downloads = Downloads::default().files(&study);
+    let downloads = Downloads::default().files(&study, &rendered.homes);
     rendered
         .changed
         .extend(downloads.iter().map(|f| f.path.clone()));
@@ -352,20 +352,24 @@ pub struct Downloads {
 impl Downloads {
     /// The data files and the search index of `study`; the index is reused when no
     /// searchable text changed since the last call.
-    pub fn files(&mut self, study: &Study) -> Vec<render::OutputFile> {
+    /// `homes` are the quotes' links ([`render::Rendered::homes`]).
+    pub fn files(&mut self, study: &Study, homes: &[String]) -> Vec<render::OutputFile> {
         let mut files = Vec::new();
-        self.each_part(study, |part| files.extend(part));
+        self.each_part(study, homes, |part| files.extend(part));
         files
     }
 
     /// Like [`Downloads::files`], one part at a time (the data files, then the
     /// search index), so that `build` can write each and let it go.
-    pub fn each_part(&mut self, study: &Study, mut take: impl FnMut(Vec<render::OutputFile>)) {
-        // Both link every quote to its page: worked out once for the two.
-        let homes = render::quote_urls(study);
-        take(render::data_files(study, &homes));
+    pub fn each_part(
+        &mut self,
+        study: &Study,
+        homes: &[String],
+        mut take: impl FnMut(Vec<render::OutputFile>),
+    ) {
+        take(render::data_files(study, homes));
         let t = Instant::now();
-        take(self.index.files(study, &homes).0);
+        take(self.index.files(study, homes).0);
         timing("search index", t);
     }
 
@@ -473,7 +477,7 @@ pub fn build(opts: &BuildOptions) -> Outcome {
     };
     let mut written = write(&rendered.files);
     progress.stage("Building the search index and data files");
-    Downloads::default().each_part(&study, |part| {
+    Downloads::default().each_part(&study, &rendered.homes, |part| {
         if written.is_ok() {
             written = write(&part);
         }

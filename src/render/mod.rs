@@ -80,6 +80,10 @@ pub struct Rendered {
     pub changed: Vec<String>,
     /// Errors (broken references, template errors) and warnings.
     pub diagnostics: Vec<Diagnostic>,
+    /// Each quote's link, as every page gives it: the page of its first theme's
+    /// list that shows it, with its anchor. The data files and the search index
+    /// link quotes the same way ([`data_files`], `search`).
+    pub homes: Arc<Vec<String>>,
 }
 
 /// Shared, pre-rendered pieces every page draws from.
@@ -437,18 +441,21 @@ impl Renderer {
             Some(p) => p,
             None => {
                 let l = paginate::Lists::new(study, &subtree_end);
+                crate::pipeline::timing("render: lists: layouts", t);
+                let homes = Arc::new(paginate::quote_homes(study, &l));
+                crate::pipeline::timing("render: lists: homes", t);
+                let list_scripts = Arc::new(
+                    paginate::list_scripts(study, &l)
+                        .into_iter()
+                        .map(|(path, js)| (hash_of(&js), OutputFile::new(path, js.into_bytes())))
+                        .collect(),
+                );
+                crate::pipeline::timing("render: lists: scripts", t);
                 Prepared {
                     shape,
-                    homes: Arc::new(paginate::quote_homes(study, &subtree_end, l.size)),
+                    homes,
                     any_paged: l.any_paged(),
-                    list_scripts: Arc::new(
-                        paginate::list_scripts(study, &l)
-                            .into_iter()
-                            .map(|(path, js)| {
-                                (hash_of(&js), OutputFile::new(path, js.into_bytes()))
-                            })
-                            .collect(),
-                    ),
+                    list_scripts,
                     skeletons: None,
                     markdown: HashMap::new(),
                     site_rows: std::sync::OnceLock::new(),
@@ -802,6 +809,7 @@ impl Renderer {
             pages,
             changed,
             diagnostics,
+            homes,
         }
     }
 }
@@ -1060,16 +1068,17 @@ fn sitemap(base: &str, pages: &[String]) -> String {
 
 /// The open data files of `data/` (see `data.rs`). Kept out of [`Renderer::render`]:
 /// no page loads them, so `serve` can show an edited page before they follow.
-/// `homes` are the quotes' links ([`quote_urls`]).
+/// `homes` are the quotes' links ([`Rendered::homes`]).
 pub fn data_files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
     data::files(study, homes)
 }
 
 /// Each quote's home, as every page links to it: the page of its first theme's
-/// list that shows it, with its anchor.
+/// list that shows it, with its anchor. A render gives the same in
+/// [`Rendered::homes`] without laying out the lists again.
 pub fn quote_urls(study: &Study) -> Vec<String> {
     let ends = paginate::subtree_ends(study);
-    paginate::quote_homes(study, &ends, study.meta.page_size)
+    paginate::quote_homes(study, &paginate::Lists::new(study, &ends))
 }
 
 /// Loads the site theme for `study` (see [`site_theme::load`]).

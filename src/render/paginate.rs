@@ -499,9 +499,11 @@ pub(crate) fn list_scripts<'a>(study: &Study, lists: &'a Lists) -> Vec<(String, 
         .quotes
         .par_iter()
         .map(|q| {
-            let mut f = format!("[{},{}", q.site, q.group);
+            use std::fmt::Write;
+            let mut f = String::with_capacity(24);
+            let _ = write!(f, "[{},{}", q.site, q.group);
             for t in study.themes_with_ancestors(&q.themes) {
-                f.push_str(&format!(",{t}"));
+                let _ = write!(f, ",{t}");
             }
             f.push(']');
             f
@@ -633,40 +635,49 @@ impl Lists {
 }
 
 /// Each quote's home: the page of its first theme's list that shows it, at its
-/// anchor (the page of all quotes for a quote without a theme).
-pub(crate) fn quote_homes(study: &Study, subtree_end: &[usize], size: usize) -> Vec<String> {
+/// anchor (the page of all quotes for a quote without a theme). Read off the
+/// lists, which hold every quote in reading order.
+pub(crate) fn quote_homes(study: &Study, lists: &Lists) -> Vec<String> {
     use rayon::prelude::*;
-    let size = size.max(1);
-    let mut homes = vec![String::new(); study.quotes.len()];
-    let anchored = |q: usize, first: &str, i: usize| {
-        format!(
-            "{}#{}",
-            page_path(first, i / size),
-            urls::quote_anchor(&study.quotes[q].id)
-        )
+    let size = lists.size;
+    // `page#q-ID`, the page's path written once for all its quotes.
+    let homes_in = |first: &str, layout: &Layout, keep: &(dyn Fn(QuoteIx) -> bool + Sync)| {
+        let pages: Vec<String> = (0..layout.pages(size))
+            .map(|k| page_path(first, k))
+            .collect();
+        layout
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| keep(e.quote as usize))
+            .map(|(i, e)| {
+                let (page, id) = (&pages[i / size], &study.quotes[e.quote as usize].id);
+                let mut home = String::with_capacity(page.len() + id.len() + 3);
+                home.push_str(page);
+                home.push_str("#q-");
+                home.push_str(id);
+                debug_assert_eq!(home[page.len() + 1..], urls::quote_anchor(id));
+                (e.quote as usize, home)
+            })
+            .collect::<Vec<_>>()
     };
-    let per_theme: Vec<Vec<(QuoteIx, String)>> = (0..study.themes.len())
-        .into_par_iter()
-        .map(|t| {
+    let per_theme: Vec<Vec<(QuoteIx, String)>> = lists
+        .themes
+        .par_iter()
+        .enumerate()
+        .map(|(t, layout)| {
             let first = urls::theme(&study.themes[t].common.id);
-            let order = theme_order(study, subtree_end, t, &study.index.theme_quotes[t], false);
-            order
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| study.quotes[e.2].themes.first() == Some(&t))
-                .map(|(i, e)| (e.2, anchored(e.2, &first, i)))
-                .collect()
+            homes_in(&first, layout, &|q| {
+                study.quotes[q].themes.first() == Some(&t)
+            })
         })
         .collect();
-    for (q, home) in per_theme.into_iter().flatten() {
+    let mut homes = vec![String::new(); study.quotes.len()];
+    let untagged = homes_in(urls::QUOTES, &lists.all, &|q| {
+        study.quotes[q].themes.is_empty()
+    });
+    for (q, home) in per_theme.into_iter().flatten().chain(untagged) {
         homes[q] = home;
-    }
-    // The page of all quotes lists them by site, as `all_list` does.
-    let by_site = study.index.site_quotes.iter().flatten();
-    for (i, &q) in by_site.enumerate() {
-        if study.quotes[q].themes.is_empty() {
-            homes[q] = anchored(q, urls::QUOTES, i);
-        }
     }
     homes
 }

@@ -55,7 +55,7 @@ pub struct IndexCache {
 
 impl IndexCache {
     /// The index files for `study`, and whether they differ from the last call's.
-    /// `homes` are the quotes' links (`render::quote_urls`).
+    /// `homes` are the quotes' links (`render::Rendered::homes`).
     pub fn files(&mut self, study: &Study, homes: &[String]) -> (Vec<OutputFile>, bool) {
         let hash = inputs_hash(study);
         if let Some((h, files)) = &self.last {

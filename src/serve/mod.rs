@@ -83,9 +83,13 @@ impl App {
 struct RebuildReport {
     line: String,
     event: Vec<LiveEvent>,
-    /// The study, when the rebuild succeeded: its search index comes next.
-    study: Option<crate::model::Study>,
+    /// The study and its quotes' links, when the rebuild succeeded: its search
+    /// index and data files come next.
+    study: Option<Built>,
 }
+
+/// A study that rendered, with its quotes' links ([`crate::render::Rendered::homes`]).
+type Built = (crate::model::Study, Arc<Vec<String>>);
 
 /// Builds the study once more and publishes the result into `app`.
 fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildReport {
@@ -123,7 +127,7 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
                         .map(|(p, b)| (p.clone(), b.clone())),
                 )
                 .collect();
-            built = Some(study);
+            built = Some((study, rendered.homes));
             // Compare with what is served (the last good site), not the last attempt.
             let changed: Vec<String> = files
                 .iter()
@@ -190,12 +194,12 @@ fn rebuild(session: &mut Session, app: &App, what_changed: &str) -> RebuildRepor
 /// Builds the downloads of each study the rebuild thread sends (after its pages are
 /// served) on a thread of its own, and swaps them in. A study that a newer one
 /// follows before its turn is skipped.
-fn spawn_downloads(app: Arc<App>, mut downloads: Downloads) -> mpsc::Sender<crate::model::Study> {
-    let (tx, rx) = mpsc::channel::<crate::model::Study>();
+fn spawn_downloads(app: Arc<App>, mut downloads: Downloads) -> mpsc::Sender<Built> {
+    let (tx, rx) = mpsc::channel::<Built>();
     std::thread::spawn(move || {
         let mut queued = None;
         loop {
-            let mut study = match queued.take() {
+            let mut built = match queued.take() {
                 Some(s) => s,
                 None => match rx.recv() {
                     Ok(s) => s,
@@ -203,9 +207,10 @@ fn spawn_downloads(app: Arc<App>, mut downloads: Downloads) -> mpsc::Sender<crat
                 },
             };
             while let Ok(newer) = rx.try_recv() {
-                study = newer;
+                built = newer;
             }
-            let files = downloads.files(&study);
+            let (study, homes) = &built;
+            let files = downloads.files(study, homes);
             queued = rx.try_recv().ok();
             if let Some(e) = publish_downloads(&app, files, queued.is_some()) {
                 let _ = app.events.send(e);
@@ -321,8 +326,8 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
     println!("{}", first.line);
     // The first downloads are in place before the site is served.
     let mut downloads = Downloads::default();
-    if let Some(study) = &first.study {
-        publish_downloads(&app, downloads.files(study), false);
+    if let Some((study, homes)) = &first.study {
+        publish_downloads(&app, downloads.files(study, homes), false);
     }
     let downloads_tx = spawn_downloads(app.clone(), downloads);
 
@@ -396,8 +401,8 @@ pub fn serve(opts: ServeOptions) -> Result<(), String> {
             for e in report.event {
                 let _ = rebuild_app.events.send(e);
             }
-            if let Some(study) = report.study {
-                let _ = downloads_tx.send(study);
+            if let Some(built) = report.study {
+                let _ = downloads_tx.send(built);
             }
         }
     });
