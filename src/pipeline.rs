@@ -139,6 +139,23 @@ pub struct Session {
     site_theme: Option<CachedTheme>,
 }
 
+impl Session {
+    /// Frees the session's caches on every core: `build` has no next run to keep
+    /// them for (see [`render::Renderer::release`]).
+    pub fn release(self) {
+        let Session {
+            load_cache,
+            renderer,
+            privacy_cache,
+            ..
+        } = self;
+        rayon::join(
+            || renderer.release(),
+            || rayon::join(|| drop(load_cache), || drop(privacy_cache)),
+        );
+    }
+}
+
 /// A loaded site theme and what it was loaded from, so that an edit of a quote
 /// does not parse every template again (a few milliseconds with the built-in
 /// theme, more with a large site theme of its own).
@@ -465,11 +482,11 @@ pub fn build(opts: &BuildOptions) -> Outcome {
     };
     let mut session = Session::new(&opts.study_dir, opts.drafts);
     // A failed run drops `staging`, which removes it: the last good output stays.
-    let Some((study, rendered)) = session.run_into(&mut diags, Some(&sink)) else {
+    let Some((mut study, rendered)) = session.run_into(&mut diags, Some(&sink)) else {
         return failed(diags, None);
     };
     // Its caches (quote HTML, parsed files) are for the next run, which `build` has not.
-    drop(session);
+    session.release();
     let write = |files: &[render::OutputFile]| {
         staging
             .write_all(files)
@@ -493,6 +510,9 @@ pub fn build(opts: &BuildOptions) -> Outcome {
     let mut summary = Summary::new(&study, &rendered, started);
     summary.files = files;
     summary.bytes = bytes;
+    // Its quotes are the largest part of what is left to free.
+    let quotes = std::mem::take(&mut study.quotes);
+    rayon::join(|| crate::drop_in_parallel(quotes), || drop(rendered));
     Outcome {
         diagnostics: diags.sorted(),
         summary: Some(summary),

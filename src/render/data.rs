@@ -52,6 +52,7 @@ pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
             )
         },
     );
+    crate::drop_in_parallel(records);
     let (codebook_json, codebook_qdc) = codebook;
     let mut out = vec![
         OutputFile::new(QUOTES_CSV, quotes_csv.into_bytes()),
@@ -228,7 +229,7 @@ struct GroupRecord<'a> {
 fn quote_records<'a>(study: &'a Study, homes: &'a [String]) -> Vec<QuoteRecord<'a>> {
     study
         .quotes
-        .iter()
+        .par_iter()
         .zip(homes)
         .map(|(q, home)| {
             let site = &study.sites[q.site].common;
@@ -486,7 +487,10 @@ fn needs_formula_guard(value: &str) -> bool {
 /// CR or LF (quotes doubled).
 fn push_csv_field(out: &mut String, value: &str) {
     let guard = needs_formula_guard(value);
-    let quoted = value.contains(['"', ',', '\r', '\n']);
+    let bytes = value.as_bytes();
+    // Byte searches (SIMD): these are ASCII, and the fields are whole quotes.
+    let quoted = memchr::memchr3(b'"', b',', b'\n', bytes).is_some()
+        || memchr::memchr(b'\r', bytes).is_some();
     if quoted {
         out.push('"');
     }
@@ -494,7 +498,13 @@ fn push_csv_field(out: &mut String, value: &str) {
         out.push('\'');
     }
     if quoted {
-        out.push_str(&value.replace('"', "\"\""));
+        let mut from = 0;
+        for at in memchr::memchr_iter(b'"', bytes) {
+            out.push_str(&value[from..=at]);
+            out.push('"');
+            from = at + 1;
+        }
+        out.push_str(&value[from..]);
         out.push('"');
     } else {
         out.push_str(value);
@@ -967,6 +977,9 @@ mod tests {
         let mut s = String::new();
         push_csv_record(&mut s, ["a", "b c", "x,y", "say \"hi\"", "l1\nl2", ""]);
         assert_eq!(s, "a,b c,\"x,y\",\"say \"\"hi\"\"\",\"l1\nl2\",\r\n");
+        let mut s = String::new();
+        push_csv_record(&mut s, ["cr\ronly", "\"", "\"\"", "ü\"ß"]);
+        assert_eq!(s, "\"cr\ronly\",\"\"\"\",\"\"\"\"\"\",\"ü\"\"ß\"\r\n");
     }
 
     #[test]
