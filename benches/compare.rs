@@ -449,6 +449,8 @@ fn main() {
 
         let mut results: Vec<Vec<Run>> = vec![Vec::new(); generators.len()];
         let mut outputs = vec![Output::default(); generators.len()];
+        let mut floor_runs = Vec::new();
+        let thematic = generators.iter().position(|g| g.name == "thematic");
         for r in 0..runs {
             for (i, dir) in &dirs {
                 let g = &generators[*i];
@@ -472,18 +474,12 @@ fn main() {
                 let _ = fs::remove_dir_all(&out);
                 results[*i].push(run);
             }
-        }
-        // The floor, after thematic (it writes thematic's file count and bytes).
-        let mut floor_runs = Vec::new();
-        let floor_target = generators
-            .iter()
-            .position(|g| g.name == "thematic")
-            .map(|i| outputs[i]);
-        if with_floor && let Some(target) = floor_target {
-            for r in 0..runs {
+            // The floor, in the same round as the builds (the machine's speed
+            // drifts): it writes thematic's file count and bytes.
+            if with_floor && let Some(i) = thematic {
                 let out = out_base.join("floor");
                 let _ = fs::remove_dir_all(&out);
-                let run = floor(&study, &out, target);
+                let run = floor(&study, &out, outputs[i]);
                 eprintln!("  run {}/{runs} floor    {:>8.2} s", r + 1, run.wall);
                 let _ = fs::remove_dir_all(&out);
                 floor_runs.push(run);
@@ -537,9 +533,8 @@ fn main() {
                 speedup
             ));
         }
-        if let (false, Some(target), Some(t)) =
-            (floor_runs.is_empty(), floor_target, thematic_median)
-        {
+        if let (false, Some(i), Some(t)) = (floor_runs.is_empty(), thematic, thematic_median) {
+            let target = outputs[i];
             let walls: Vec<f64> = floor_runs.iter().map(|r| r.wall).collect();
             let m = median(&walls);
             let min = walls.iter().cloned().fold(f64::INFINITY, f64::min);

@@ -534,6 +534,7 @@ impl Renderer {
         let tags = TagUrls::new(study);
         let fresh: Vec<((u64, usize), Result<QuoteHtml, Diagnostic>)> = missing
             .par_iter()
+            .with_max_len(256)
             .map(|&(h, depth, q)| {
                 let view = QuoteView::new(
                     study,
@@ -664,6 +665,9 @@ impl Renderer {
         };
         let rendered: Vec<Result<Arc<Skeleton>, Diagnostic>> = jobs
             .par_iter()
+            // Small tasks, so that no core is left alone with a long run of pages
+            // at the end (pages take from microseconds to milliseconds).
+            .with_max_len(PAGES_PER_TASK)
             .enumerate()
             .map(|(i, p)| match stale(i, p) {
                 Some(kept) => Ok(kept.clone()),
@@ -704,6 +708,7 @@ impl Renderer {
         let sink_errors = std::sync::Mutex::new(Vec::new());
         let assembled: Vec<(String, u64, Arc<Vec<u8>>, bool)> = skeletons
             .par_iter()
+            .with_max_len(PAGES_PER_TASK)
             .map(|skeleton| {
                 let path = skeleton.path.clone();
                 let depth = path.matches('/').count();
@@ -889,6 +894,11 @@ fn for_each_piece<'a>(
     }
     text(rest);
 }
+
+/// At most this many pages to a parallel task: without a bound, rayon leaves
+/// runs of hundreds of pages that one core may finish alone (50 ms at 100,000
+/// quotes).
+const PAGES_PER_TASK: usize = 8;
 
 thread_local! {
     /// The buffer each thread splices streamed pages into.
