@@ -512,6 +512,7 @@ impl Renderer {
                 .collect(),
             hashes: quote_hashes.clone(),
         });
+        crate::pipeline::timing("render: quotes: hashes", t);
         if self.root_prints_only.is_none() && !study.quotes.is_empty() {
             self.root_prints_only = Some(root_prints_only(theme, study, &homes[0]));
         }
@@ -531,6 +532,7 @@ impl Renderer {
             .flat_map(|(q, h)| depths.iter().map(move |&d| (*h, d, q)))
             .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
             .collect();
+        crate::pipeline::timing("render: quotes: missing", t);
         let tags = TagUrls::new(study);
         let fresh: Vec<((u64, usize), Result<QuoteHtml, Diagnostic>)> = missing
             .par_iter()
@@ -552,6 +554,7 @@ impl Renderer {
                 ((h, depth), html)
             })
             .collect();
+        crate::pipeline::timing("render: quotes: rendered", t);
         for (key, html) in fresh {
             match html {
                 Ok(h) => {
