@@ -17,7 +17,7 @@ use super::views::QuoteView;
 
 /// What Tera's auto-escaping writes for a printed string: its `fast` feature
 /// escapes with this same function.
-fn push_escaped(out: &mut String, s: &str) {
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
     // Writing to a String cannot fail.
     let _ = escape_html(out, s);
 }
