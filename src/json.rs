@@ -115,6 +115,20 @@ mod tests {
             .map(|b| format!("ab{}cdefghij", b as char))
             .collect();
         samples.extend((0u8..128).map(|b| (b as char).to_string()));
+        // Each character at places inside and across the eight-byte steps, and
+        // `</` split by them.
+        for b in 0u8..128 {
+            for at in [0, 7, 8, 31, 32, 33, 63, 64, 69] {
+                let mut t = "x".repeat(70);
+                t.replace_range(at..=at, &(b as char).to_string());
+                samples.push(t);
+            }
+        }
+        for at in [6, 7, 30, 31, 32, 62, 63] {
+            let mut t = "y".repeat(70);
+            t.replace_range(at..at + 2, "</");
+            samples.push(t);
+        }
         samples.extend(
             [
                 "",
