@@ -508,6 +508,7 @@ impl Renderer {
         self.quote_hashes = Some(QuoteHashes {
             shape,
             texts: (0..study.quotes.len())
+                .into_par_iter()
                 .map(|q| file_text(q).clone())
                 .collect(),
             hashes: quote_hashes.clone(),
@@ -534,7 +535,7 @@ impl Renderer {
             .collect();
         crate::pipeline::timing("render: quotes: missing", t);
         let tags = TagUrls::new(study);
-        let fresh: Vec<((u64, usize), Result<QuoteHtml, Diagnostic>)> = missing
+        let fresh: Vec<(_, Result<Arc<QuoteHtml>, Diagnostic>)> = missing
             .par_iter()
             .with_max_len(256)
             .map(|&(h, depth, q)| {
@@ -550,15 +551,17 @@ impl Renderer {
                 } else {
                     "../".repeat(depth)
                 };
-                let html = render_view(theme, &view, &root, false).map(QuoteHtml::new);
+                let html = render_view(theme, &view, &root, false)
+                    .map(|html| Arc::new(QuoteHtml::new(html)));
                 ((h, depth), html)
             })
             .collect();
         crate::pipeline::timing("render: quotes: rendered", t);
+        self.quote_html.reserve(fresh.len());
         for (key, html) in fresh {
             match html {
                 Ok(h) => {
-                    self.quote_html.insert(key, Arc::new(h));
+                    self.quote_html.insert(key, h);
                 }
                 Err(d) => diagnostics.push(d),
             }
