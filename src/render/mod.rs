@@ -527,11 +527,12 @@ impl Renderer {
         } else {
             &[1, 2, 3]
         };
+        let cached = &self.quote_html;
         let missing: Vec<(u64, usize, usize)> = quote_hashes
-            .iter()
+            .par_iter()
             .enumerate()
-            .flat_map(|(q, h)| depths.iter().map(move |&d| (*h, d, q)))
-            .filter(|(h, d, _)| !self.quote_html.contains_key(&(*h, *d)))
+            .flat_map_iter(|(q, h)| depths.iter().map(move |&d| (*h, d, q)))
+            .filter(|(h, d, _)| !cached.contains_key(&(*h, *d)))
             .collect();
         crate::pipeline::timing("render: quotes: missing", t);
         let tags = TagUrls::new(study);
