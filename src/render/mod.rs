@@ -983,14 +983,15 @@ impl<'a> QuoteTable<'a> {
 /// the quote's HTML for this depth, from `table` (by quote number).
 fn splice(out: &mut Vec<u8>, skeleton: &Skeleton, depth: usize, table: &[Option<&QuoteHtml>]) {
     let prefix = "../".repeat(depth);
-    let quotes: Vec<Option<&QuoteHtml>> = skeleton
-        .quotes
-        .iter()
-        .map(|&q| table.get(q as usize).copied().flatten())
-        .collect();
+    let quote = |q: &u32| table.get(*q as usize).copied().flatten();
     // Room for the whole page at once: pages run to hundreds of kilobytes, and
     // growing a buffer by doubling copies it several times over.
-    let quotes_len: usize = quotes.iter().flatten().map(|h| h.len_with(&prefix)).sum();
+    let quotes_len: usize = skeleton
+        .quotes
+        .iter()
+        .filter_map(quote)
+        .map(|h| h.len_with(&prefix))
+        .sum();
     out.clear();
     out.reserve(skeleton.html.len() + quotes_len);
     let html = skeleton.html.as_bytes();
@@ -998,7 +999,10 @@ fn splice(out: &mut Vec<u8>, skeleton: &Skeleton, depth: usize, table: &[Option<
         match *piece {
             Piece::Text(from, to) => out.extend_from_slice(&html[from as usize..to as usize]),
             Piece::Quotes(from, to) => {
-                for quote in quotes[from as usize..to as usize].iter().flatten() {
+                for quote in skeleton.quotes[from as usize..to as usize]
+                    .iter()
+                    .filter_map(quote)
+                {
                     quote.push_with(out, &prefix);
                 }
             }

@@ -654,9 +654,8 @@ pub(crate) fn quote_homes(study: &Study, lists: &Lists) -> Vec<String> {
                 let (page, id) = (&pages[i / size], &study.quotes[e.quote as usize].id);
                 let mut home = String::with_capacity(page.len() + id.len() + 3);
                 home.push_str(page);
-                home.push_str("#q-");
-                home.push_str(id);
-                debug_assert_eq!(home[page.len() + 1..], urls::quote_anchor(id));
+                home.push('#');
+                urls::push_quote_anchor(&mut home, id);
                 (e.quote as usize, home)
             })
             .collect::<Vec<_>>()
