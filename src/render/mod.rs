@@ -17,6 +17,7 @@ pub mod cite;
 mod data;
 mod filters;
 pub mod highlight;
+mod list_html;
 pub mod markdown;
 mod pages;
 mod paginate;
@@ -99,9 +100,13 @@ pub(crate) struct Parts<'a> {
     /// Each theme's row at each site, for the tables of theme and site pages:
     /// made on first use, once per shape.
     pub site_rows: &'a std::sync::OnceLock<pages::SiteRows>,
+    pub site_views: Vec<SiteView>,
     /// The theme and site views as template values, converted once for all pages.
     pub theme_values: Vec<tera::Value>,
     pub site_values: Vec<tera::Value>,
+    /// Participants quoted in the whole study (the template global
+    /// `study.participants_quoted`).
+    pub participants_quoted: usize,
 }
 
 struct Embedder<'a> {
@@ -443,7 +448,7 @@ impl Renderer {
             .into_par_iter()
             .map(|s| SiteView::new(study, s))
             .collect();
-        let globals = set_globals(study, theme, &theme_views, &site_views);
+        let (globals, participants_quoted) = set_globals(study, theme, &theme_views, &site_views);
         // Cached quote HTML stays valid across edits only if `quote.html` ignores the
         // globals (the default does); a site theme's quote.html that reads them ties
         // the cache to their value.
@@ -669,6 +674,8 @@ impl Renderer {
                 .map(tera::Value::from_serializable)
                 .collect(),
             theme_views,
+            site_views,
+            participants_quoted,
         };
         let rendered: Vec<Result<Arc<Skeleton>, Diagnostic>> = jobs
             .par_iter()
@@ -1023,13 +1030,13 @@ const GLOBALS: &[&str] = &[
 ];
 
 /// Sets the template globals and returns a hash of them, for caches whose
-/// content may depend on them.
+/// content may depend on them, and the number of participants quoted.
 fn set_globals(
     study: &Study,
     theme: &mut SiteTheme,
     themes: &[ThemeView],
     sites: &[SiteView],
-) -> u64 {
+) -> (u64, usize) {
     let groups: Vec<EntryView> = study
         .groups
         .iter()
@@ -1082,7 +1089,7 @@ fn set_globals(
     );
     let serialized = serde_json::to_string(&(&study_view, &themes, &sites, &groups, &findings))
         .unwrap_or_default();
-    hash_of(&serialized)
+    (hash_of(&serialized), study_view.participants_quoted)
 }
 
 #[derive(Serialize)]

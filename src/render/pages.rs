@@ -80,16 +80,16 @@ pub(crate) fn all_pages(study: &Study, lists: &Lists) -> Vec<Page> {
 
 /// A row of a counts table: a label, its link, and one cell per column.
 #[derive(Serialize)]
-struct Row {
-    heading: TagView,
+pub(crate) struct Row {
+    pub heading: TagView,
     depth: usize,
-    cells: Vec<Cell>,
-    total: Count,
+    pub cells: Vec<Cell>,
+    pub total: Count,
 }
 
 #[derive(Serialize)]
-struct Cell {
-    count: Count,
+pub(crate) struct Cell {
+    pub count: Count,
     /// Link to the page for this cell, when it exists.
     url: Option<String>,
     /// 0 (none) to 4 (most): a second channel for the number, never the only one.
@@ -105,12 +105,12 @@ fn heat(value: usize, max: usize) -> u8 {
 }
 
 impl Parts<'_> {
-    fn site_rows(&self) -> &SiteRows {
+    pub(crate) fn site_rows(&self) -> &SiteRows {
         self.site_rows
             .get_or_init(|| SiteRows::new(self.study, &self.lists))
     }
 
-    fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
+    pub(crate) fn markdown(&self, kind: &'static str, i: usize) -> (&str, bool) {
         self.markdown
             .get(&(kind, i))
             .map(|m| (m.html.as_str(), m.has_code))
@@ -148,12 +148,11 @@ fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
 }
 
 /// Puts a list's page `k` into the context: its sections, the list's filter and
-/// the page links. Returns the page's path.
-fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) -> String {
-    ctx.insert_value("sections", layout.page_sections(k, size));
+/// the page links.
+fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) {
+    ctx.insert_value("sections", layout.page_sections_value(k, size));
     ctx.insert_value("filter", layout.filter_value());
     ctx.insert("pagination", &layout.pagination(first, k, size));
-    page_path(first, k)
 }
 
 /// A page's title, with its number when its list has several pages.
@@ -179,29 +178,143 @@ fn paged_crumbs(title: &str, first: &str, k: usize) -> Vec<(String, Option<Strin
 }
 
 #[derive(Serialize)]
-struct PageInfo {
+struct PageInfo<'a> {
     kind: &'static str,
-    title: String,
-    url: String,
-    description: Option<String>,
+    title: &'a str,
+    url: &'a str,
+    description: Option<&'a str>,
+}
+
+/// What `base.html` shows of a page besides its content.
+pub(crate) struct Head {
+    pub kind: &'static str,
+    /// The page's path, which is also its `url`.
+    pub path: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub breadcrumbs: Vec<LinkView>,
+}
+
+impl Head {
+    /// A page outside the quote lists: its crumbs are Home and its title.
+    fn single(kind: &'static str, path: &str, title: &str, description: Option<&str>) -> Self {
+        Head {
+            kind,
+            path: path.into(),
+            title: title.into(),
+            description: description.map(Into::into),
+            breadcrumbs: crumbs(vec![(title.into(), None)]),
+        }
+    }
+}
+
+/// The head of a page of a quote list (a theme's, a theme's at one site, a
+/// site's, a group's or all quotes), or `None` for any other page.
+pub(crate) fn list_head(study: &Study, lists: &Lists, page: &Page) -> Option<Head> {
+    let size = lists.size;
+    Some(match *page {
+        Page::Theme(t, k) => {
+            let th = &study.themes[t];
+            let first = urls::theme(&th.common.id);
+            let mut items = theme_ancestry(study, t);
+            items.extend(paged_crumbs(&th.common.title, &first, k));
+            Head {
+                kind: "theme",
+                path: page_path(&first, k),
+                title: paged_title(&th.common.title, k, lists.themes[t].pages(size)),
+                description: Some(th.common.summary.clone().unwrap_or_else(|| {
+                    format!(
+                        "What participants in {} said about {}.",
+                        study.meta.title,
+                        th.common.title.to_lowercase()
+                    )
+                })),
+                breadcrumbs: crumbs(items),
+            }
+        }
+        Page::ThemeSite(t, s, k) => {
+            let th = &study.themes[t];
+            let site = &study.sites[s];
+            let first = urls::theme_site(&th.common.id, &site.common.id);
+            let pages = lists.theme_sites[t][s]
+                .as_ref()
+                .map_or(1, |l| l.pages(size));
+            let name = format!("{} in {}", th.common.title, site.common.title);
+            let mut items = theme_ancestry(study, t);
+            items.push((th.common.title.clone(), Some(urls::theme(&th.common.id))));
+            items.extend(paged_crumbs(&site.common.title, &first, k));
+            Head {
+                kind: "theme_site",
+                path: page_path(&first, k),
+                title: paged_title(&name, k, pages),
+                description: Some(format!(
+                    "What participants at {} said about {}.",
+                    site.common.title,
+                    th.common.title.to_lowercase()
+                )),
+                breadcrumbs: crumbs(items),
+            }
+        }
+        Page::Site(s, k) => {
+            let site = &study.sites[s];
+            let first = urls::site(&site.common.id);
+            let mut items = vec![("Sites".into(), Some(urls::SITES.into()))];
+            items.extend(paged_crumbs(&site.common.title, &first, k));
+            Head {
+                kind: "site",
+                path: page_path(&first, k),
+                title: paged_title(&site.common.title, k, lists.sites[s].pages(size)),
+                description: Some(site.common.summary.clone().unwrap_or_else(|| {
+                    format!(
+                        "What participants at {} said, theme by theme.",
+                        site.common.title
+                    )
+                })),
+                breadcrumbs: crumbs(items),
+            }
+        }
+        Page::Group(g, k) => {
+            let group = &study.groups[g];
+            let first = urls::group(&group.common.id);
+            let mut items = vec![("Groups".into(), Some(urls::GROUPS.into()))];
+            items.extend(paged_crumbs(&group.common.title, &first, k));
+            Head {
+                kind: "group",
+                path: page_path(&first, k),
+                title: paged_title(&group.common.title, k, lists.groups[g].pages(size)),
+                description: Some(group.common.summary.clone().unwrap_or_else(|| {
+                    format!(
+                        "What participants in the group {} said, theme by theme.",
+                        group.common.title
+                    )
+                })),
+                breadcrumbs: crumbs(items),
+            }
+        }
+        Page::Quotes(k) => Head {
+            kind: "quotes",
+            path: page_path(urls::QUOTES, k),
+            title: paged_title("All quotes", k, lists.all.pages(size)),
+            description: Some("Every published quote, by site.".into()),
+            breadcrumbs: crumbs(paged_crumbs("All quotes", urls::QUOTES, k)),
+        },
+        _ => return None,
+    })
 }
 
 /// Renders one page's skeleton: (path, HTML with quote markers).
 pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, String), Diagnostic> {
+    if parts.theme.lists_are_builtin()
+        && let Some(rendered) = super::list_html::render(parts, page)
+    {
+        return Ok(rendered);
+    }
     let study = parts.study;
     let lists = &parts.lists;
     let size = lists.size;
     let mut ctx = Context::new();
-    let (template, path, title, kind, description, breadcrumbs, has_code): (
-        &str,
-        String,
-        String,
-        &'static str,
-        Option<String>,
-        Vec<LinkView>,
-        bool,
-    );
-    match *page {
+    let list_head = || list_head(study, lists, page).expect("a list page has a list head");
+    let (template, head, has_code): (&str, Head, bool) = match *page {
         Page::Home => {
             let (html, code) = parts.markdown("home", 0);
             ctx.insert("content", html);
@@ -210,31 +323,29 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 &study.home.as_ref().and_then(|h| h.title.clone()),
             );
             ctx.insert("matrix", &matrix(study));
-            template = "index.html";
-            path = urls::HOME.into();
-            title = study.meta.title.clone();
-            kind = "home";
-            description = study
+            let description = study
                 .meta
                 .description
-                .clone()
-                .or_else(|| study.meta.subtitle.clone());
-            breadcrumbs = Vec::new();
-            has_code = code;
+                .as_deref()
+                .or(study.meta.subtitle.as_deref());
+            let mut head = Head::single("home", urls::HOME, &study.meta.title, description);
+            head.breadcrumbs = Vec::new();
+            ("index.html", head, code)
         }
-        Page::Themes => {
-            template = "themes.html";
-            path = urls::THEMES.into();
-            title = "Themes".into();
-            kind = "themes";
-            description = Some("The codebook: every theme and subtheme, with the participants and quotes behind it.".into());
-            breadcrumbs = crumbs(vec![("Themes".into(), None)]);
-            has_code = false;
-        }
+        Page::Themes => (
+            "themes.html",
+            Head::single(
+                "themes",
+                urls::THEMES,
+                "Themes",
+                Some(
+                    "The codebook: every theme and subtheme, with the participants and quotes behind it.",
+                ),
+            ),
+            false,
+        ),
         Page::Theme(t, k) => {
             let th = &study.themes[t];
-            let first = urls::theme(&th.common.id);
-            let layout = &lists.themes[t];
             ctx.insert_value("theme", parts.theme_values[t].clone());
             let mut code = false;
             if k == 0 {
@@ -252,26 +363,18 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 ctx.insert_value("at_sites", theme_at_sites(parts, t, None));
                 ctx.insert("charts", &theme_charts(study, t));
             }
-            path = insert_list(&mut ctx, layout, &first, k, size);
-            template = "theme.html";
-            title = paged_title(&th.common.title, k, layout.pages(size));
-            kind = "theme";
-            description = Some(th.common.summary.clone().unwrap_or_else(|| {
-                format!(
-                    "What participants in {} said about {}.",
-                    study.meta.title,
-                    th.common.title.to_lowercase()
-                )
-            }));
-            let mut items = theme_ancestry(study, t);
-            items.extend(paged_crumbs(&th.common.title, &first, k));
-            breadcrumbs = crumbs(items);
-            has_code = code;
+            insert_list(
+                &mut ctx,
+                &lists.themes[t],
+                &urls::theme(&th.common.id),
+                k,
+                size,
+            );
+            ("theme.html", list_head(), code)
         }
         Page::ThemeSite(t, s, k) => {
             let th = &study.themes[t];
             let site = &study.sites[s];
-            let first = urls::theme_site(&th.common.id, &site.common.id);
             let Some(layout) = lists.theme_sites[t][s].as_ref() else {
                 unreachable!("pages are made only for theme and site pairs with quotes")
             };
@@ -281,51 +384,24 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             if k == 0 {
                 ctx.insert_value("other_sites", theme_at_sites(parts, t, Some(s)));
                 ctx.insert_value("other_themes", other_themes_at_site(parts, t, s));
-                ctx.insert(
-                    "subthemes",
-                    &th.children
-                        .iter()
-                        .filter(|&&c| !study.index.theme_site_quotes[c][s].is_empty())
-                        .map(|&c| LinkView {
-                            title: study.themes[c].common.title.clone(),
-                            url: Some(urls::theme_site(
-                                &study.themes[c].common.id,
-                                &site.common.id,
-                            )),
-                        })
-                        .collect::<Vec<_>>(),
-                );
+                ctx.insert("subthemes", &subthemes_at_site(study, t, s));
             }
-            path = insert_list(&mut ctx, layout, &first, k, size);
-            template = "theme_site.html";
-            let name = format!("{} in {}", th.common.title, site.common.title);
-            title = paged_title(&name, k, layout.pages(size));
-            kind = "theme_site";
-            description = Some(format!(
-                "What participants at {} said about {}.",
-                site.common.title,
-                th.common.title.to_lowercase()
-            ));
-            let mut items = theme_ancestry(study, t);
-            items.push((th.common.title.clone(), Some(urls::theme(&th.common.id))));
-            items.extend(paged_crumbs(&site.common.title, &first, k));
-            breadcrumbs = crumbs(items);
-            has_code = false;
+            let first = urls::theme_site(&th.common.id, &site.common.id);
+            insert_list(&mut ctx, layout, &first, k, size);
+            ("theme_site.html", list_head(), false)
         }
-        Page::Sites => {
-            template = "sites.html";
-            path = urls::SITES.into();
-            title = "Sites".into();
-            kind = "sites";
-            description =
-                Some("The study sites, with the participants and quotes from each.".into());
-            breadcrumbs = crumbs(vec![("Sites".into(), None)]);
-            has_code = false;
-        }
+        Page::Sites => (
+            "sites.html",
+            Head::single(
+                "sites",
+                urls::SITES,
+                "Sites",
+                Some("The study sites, with the participants and quotes from each."),
+            ),
+            false,
+        ),
         Page::Site(s, k) => {
             let site = &study.sites[s];
-            let first = urls::site(&site.common.id);
-            let layout = &lists.sites[s];
             ctx.insert_value("site", parts.site_values[s].clone());
             let mut code = false;
             if k == 0 {
@@ -334,34 +410,27 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 ctx.insert("content", html);
                 ctx.insert_value("theme_rows", themes_at_site(parts, s));
             }
-            path = insert_list(&mut ctx, layout, &first, k, size);
-            template = "site.html";
-            title = paged_title(&site.common.title, k, layout.pages(size));
-            kind = "site";
-            description = Some(site.common.summary.clone().unwrap_or_else(|| {
-                format!(
-                    "What participants at {} said, theme by theme.",
-                    site.common.title
-                )
-            }));
-            let mut items = vec![("Sites".into(), Some(urls::SITES.into()))];
-            items.extend(paged_crumbs(&site.common.title, &first, k));
-            breadcrumbs = crumbs(items);
-            has_code = code;
+            insert_list(
+                &mut ctx,
+                &lists.sites[s],
+                &urls::site(&site.common.id),
+                k,
+                size,
+            );
+            ("site.html", list_head(), code)
         }
-        Page::Groups => {
-            template = "groups.html";
-            path = urls::GROUPS.into();
-            title = "Groups".into();
-            kind = "groups";
-            description =
-                Some("The responder groups, with the participants and quotes from each.".into());
-            breadcrumbs = crumbs(vec![("Groups".into(), None)]);
-            has_code = false;
-        }
+        Page::Groups => (
+            "groups.html",
+            Head::single(
+                "groups",
+                urls::GROUPS,
+                "Groups",
+                Some("The responder groups, with the participants and quotes from each."),
+            ),
+            false,
+        ),
         Page::Group(g, k) => {
             let group = &study.groups[g];
-            let first = urls::group(&group.common.id);
             let layout = &lists.groups[g];
             ctx.insert("group", &group_view(study, g, layout.count));
             let mut code = false;
@@ -371,30 +440,19 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
                 ctx.insert("content", html);
                 ctx.insert("theme_rows", &themes_in_group(study, g));
             }
-            path = insert_list(&mut ctx, layout, &first, k, size);
-            template = "group.html";
-            title = paged_title(&group.common.title, k, layout.pages(size));
-            kind = "group";
-            description = Some(group.common.summary.clone().unwrap_or_else(|| {
-                format!(
-                    "What participants in the group {} said, theme by theme.",
-                    group.common.title
-                )
-            }));
-            let mut items = vec![("Groups".into(), Some(urls::GROUPS.into()))];
-            items.extend(paged_crumbs(&group.common.title, &first, k));
-            breadcrumbs = crumbs(items);
-            has_code = code;
+            insert_list(&mut ctx, layout, &urls::group(&group.common.id), k, size);
+            ("group.html", list_head(), code)
         }
-        Page::Findings => {
-            template = "findings.html";
-            path = urls::FINDINGS.into();
-            title = "Findings".into();
-            kind = "findings";
-            description = Some("The study's findings.".into());
-            breadcrumbs = crumbs(vec![("Findings".into(), None)]);
-            has_code = false;
-        }
+        Page::Findings => (
+            "findings.html",
+            Head::single(
+                "findings",
+                urls::FINDINGS,
+                "Findings",
+                Some("The study's findings."),
+            ),
+            false,
+        ),
         Page::Finding(f) => {
             let finding = &study.findings[f];
             let (html, code) = parts.markdown("finding", f);
@@ -413,84 +471,74 @@ pub(crate) fn render_page(parts: &Parts<'_>, page: &Page) -> Result<(String, Str
             ctx.insert("content", html);
             ctx.insert("previous", &f.checked_sub(1).map(link));
             ctx.insert("next", &(f + 1 < study.findings.len()).then(|| link(f + 1)));
-            template = "finding.html";
-            path = urls::finding(&finding.common.id);
-            title = finding.common.title.clone();
-            kind = "finding";
-            description =
-                Some(
-                    finding.common.summary.clone().unwrap_or_else(|| {
+            let title = finding.common.title.clone();
+            let head =
+                Head {
+                    kind: "finding",
+                    path: urls::finding(&finding.common.id),
+                    description: Some(finding.common.summary.clone().unwrap_or_else(|| {
                         format!("{}: {}.", study.meta.title, finding.common.title)
-                    }),
-                );
-            breadcrumbs = crumbs(vec![
-                ("Findings".into(), Some(urls::FINDINGS.into())),
-                (title.clone(), None),
-            ]);
-            has_code = code;
+                    })),
+                    breadcrumbs: crumbs(vec![
+                        ("Findings".into(), Some(urls::FINDINGS.into())),
+                        (title.clone(), None),
+                    ]),
+                    title,
+                };
+            ("finding.html", head, code)
         }
         Page::Quotes(k) => {
-            let layout = &lists.all;
-            path = insert_list(&mut ctx, layout, urls::QUOTES, k, size);
-            template = "quotes.html";
-            title = paged_title("All quotes", k, layout.pages(size));
-            kind = "quotes";
-            description = Some("Every published quote, by site.".into());
-            breadcrumbs = crumbs(paged_crumbs("All quotes", urls::QUOTES, k));
-            has_code = false;
+            insert_list(&mut ctx, &lists.all, urls::QUOTES, k, size);
+            ("quotes.html", list_head(), false)
         }
-        Page::Data => {
-            template = "data.html";
-            path = urls::DATA.into();
-            title = "Data".into();
-            kind = "data";
-            description = Some(
-                "Download the study's published quotes and codebook as CSV, JSON and REFI-QDA files."
-                    .into(),
-            );
-            breadcrumbs = crumbs(vec![("Data".into(), None)]);
-            has_code = false;
-        }
-        Page::Search => {
-            template = "search.html";
-            path = urls::SEARCH.into();
-            title = "Search".into();
-            kind = "search";
-            description =
-                Some("Search the study's quotes, themes, sites, groups and findings.".into());
-            breadcrumbs = crumbs(vec![("Search".into(), None)]);
-            has_code = false;
-        }
+        Page::Data => (
+            "data.html",
+            Head::single(
+                "data",
+                urls::DATA,
+                "Data",
+                Some(
+                    "Download the study's published quotes and codebook as CSV, JSON and REFI-QDA files.",
+                ),
+            ),
+            false,
+        ),
+        Page::Search => (
+            "search.html",
+            Head::single(
+                "search",
+                urls::SEARCH,
+                "Search",
+                Some("Search the study's quotes, themes, sites, groups and findings."),
+            ),
+            false,
+        ),
         Page::NotFound => {
-            template = "404.html";
-            path = urls::NOT_FOUND.into();
-            title = "Page not found".into();
-            kind = "404";
-            description = None;
-            breadcrumbs = Vec::new();
-            has_code = false;
+            let mut head = Head::single("404", urls::NOT_FOUND, "Page not found", None);
+            head.breadcrumbs = Vec::new();
+            ("404.html", head, false)
         }
-    }
+    };
     // Links stay relative everywhere, 404.html included: base_url is only for canonical links.
-    let root = urls::root_prefix(&path);
+    let root = urls::root_prefix(&head.path);
     ctx.insert("root", &root);
     ctx.insert(
         "page",
         &PageInfo {
-            kind,
-            title,
-            url: path.clone(),
-            description,
+            kind: head.kind,
+            title: &head.title,
+            url: &head.path,
+            description: head.description.as_deref(),
         },
     );
-    ctx.insert("breadcrumbs", &breadcrumbs);
+    ctx.insert("breadcrumbs", &head.breadcrumbs);
     ctx.insert("has_code", &has_code);
     let html = parts.theme.tera.render(template, &ctx).map_err(|e| {
         parts
             .theme
-            .diagnostic(&e, &format!("while rendering {path}"))
+            .diagnostic(&e, &format!("while rendering {}", head.path))
     })?;
-    Ok((path, html))
+    Ok((head.path, html))
 }
 
 #[derive(Serialize)]
@@ -571,15 +619,15 @@ fn matrix(study: &Study) -> Matrix {
 }
 
 #[derive(Serialize)]
-struct SiteGroupTable {
-    groups: Vec<TagView>,
-    rows: Vec<Row>,
-    totals: Vec<Count>,
-    total: Count,
+pub(crate) struct SiteGroupTable {
+    pub groups: Vec<TagView>,
+    pub rows: Vec<Row>,
+    pub totals: Vec<Count>,
+    pub total: Count,
 }
 
 /// Participants and quotes of a theme by site (rows) and group (columns).
-fn site_group_table(study: &Study, t: ThemeIx) -> SiteGroupTable {
+pub(crate) fn site_group_table(study: &Study, t: ThemeIx) -> SiteGroupTable {
     let ng = study.groups.len();
     let mut cells: Vec<Vec<Vec<QuoteIx>>> = vec![vec![Vec::new(); ng]; study.sites.len()];
     let mut by_group: Vec<Vec<QuoteIx>> = vec![Vec::new(); ng];
@@ -618,13 +666,13 @@ fn site_group_table(study: &Study, t: ThemeIx) -> SiteGroupTable {
 }
 
 #[derive(Serialize)]
-struct ThemeCharts {
-    sites: String,
-    groups: String,
+pub(crate) struct ThemeCharts {
+    pub sites: String,
+    pub groups: String,
 }
 
 /// Participants on a theme per site and per group, as inline SVG.
-fn theme_charts(study: &Study, t: ThemeIx) -> ThemeCharts {
+pub(crate) fn theme_charts(study: &Study, t: ThemeIx) -> ThemeCharts {
     let mut by_group: Vec<Vec<QuoteIx>> = vec![Vec::new(); study.groups.len()];
     for &q in &study.index.theme_quotes[t] {
         by_group[study.quotes[q].group].push(q);
@@ -649,21 +697,26 @@ fn theme_charts(study: &Study, t: ThemeIx) -> ThemeCharts {
     }
 }
 
+/// A theme at one site, in the lists of a theme's sites.
 #[derive(Serialize)]
-struct AtSite {
-    site: TagView,
-    count: Count,
-    url: Option<String>,
+pub(crate) struct AtSite {
+    pub site: TagView,
+    pub count: Count,
+    /// The theme-by-site page, when the theme has quotes there.
+    pub url: Option<String>,
 }
 
 /// Each theme at each site, as template values made once for all pages: every
 /// theme-by-site page lists its theme at the other sites and the other themes
 /// at its site, so the same rows recur on thousands of pages.
 pub(crate) struct SiteRows {
-    /// `[theme][site]`: the theme at the site ([`AtSite`]).
-    theme_at_site: Vec<Vec<Value>>,
-    /// `[site][theme]`: the theme's row at the site ([`ThemeRow`]).
-    site_theme_rows: Vec<Vec<Value>>,
+    /// `[theme][site]`: the theme at the site.
+    pub theme_at_site: Vec<Vec<AtSite>>,
+    /// `[site][theme]`: the theme's row at the site.
+    pub site_theme_rows: Vec<Vec<ThemeRow>>,
+    /// The same rows as template values.
+    theme_at_site_values: Vec<Vec<Value>>,
+    site_theme_row_values: Vec<Vec<Value>>,
 }
 
 impl SiteRows {
@@ -675,35 +728,43 @@ impl SiteRows {
                 .then(|| urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id));
             (count, url)
         };
-        let theme_at_site = (0..study.themes.len())
+        let theme_at_site: Vec<Vec<AtSite>> = (0..study.themes.len())
             .into_par_iter()
             .map(|t| {
                 (0..study.sites.len())
                     .map(|s| {
                         let (count, url) = theme_site(t, s);
                         let site = site_tag(study, s);
-                        Value::from_serializable(&AtSite { site, count, url })
+                        AtSite { site, count, url }
                     })
                     .collect()
             })
             .collect();
-        let site_theme_rows = (0..study.sites.len())
+        let site_theme_rows: Vec<Vec<ThemeRow>> = (0..study.sites.len())
             .into_par_iter()
             .map(|s| {
                 (0..study.themes.len())
                     .map(|t| {
                         let (count, url) = theme_site(t, s);
-                        Value::from_serializable(&ThemeRow {
+                        ThemeRow {
                             theme: theme_tag(study, t),
                             depth: study.themes[t].depth,
                             count,
                             url,
-                        })
+                        }
                     })
                     .collect()
             })
             .collect();
         SiteRows {
+            theme_at_site_values: theme_at_site
+                .iter()
+                .map(|r| r.iter().map(Value::from_serializable).collect())
+                .collect(),
+            site_theme_row_values: site_theme_rows
+                .iter()
+                .map(|r| r.iter().map(Value::from_serializable).collect())
+                .collect(),
             theme_at_site,
             site_theme_rows,
         }
@@ -712,39 +773,60 @@ impl SiteRows {
 
 /// A theme at each site (optionally leaving one out), with links to the theme-by-site pages.
 fn theme_at_sites(parts: &Parts<'_>, t: ThemeIx, except: Option<SiteIx>) -> Value {
-    let rows = &parts.site_rows().theme_at_site[t];
+    let rows = &parts.site_rows().theme_at_site_values[t];
     let kept = rows.iter().enumerate().filter(|&(s, _)| Some(s) != except);
     Value::from(kept.map(|(_, row)| row.clone()).collect::<Vec<Value>>())
 }
 
+/// A theme's row in a list of themes: its count, and its page when it has quotes.
 #[derive(Serialize)]
-struct ThemeRow {
-    theme: TagView,
-    depth: usize,
-    count: Count,
-    url: Option<String>,
+pub(crate) struct ThemeRow {
+    pub theme: TagView,
+    pub depth: usize,
+    pub count: Count,
+    pub url: Option<String>,
 }
 
 /// Every theme with its count at one site, linking to the theme-by-site pages.
 fn themes_at_site(parts: &Parts<'_>, s: SiteIx) -> Value {
-    Value::from(parts.site_rows().site_theme_rows[s].clone())
+    Value::from(parts.site_rows().site_theme_row_values[s].clone())
 }
 
-/// The other top-level themes at a site (all but `t`'s own), for moving sideways
-/// from one theme-by-site page to the next.
+/// Whether theme `i` is among the other top-level themes at a site, beside the
+/// theme-by-site page of `t` (all but `t`'s own top-level theme), for moving
+/// sideways from one such page to the next.
+pub(crate) fn is_other_top_theme(study: &Study, t: ThemeIx, i: ThemeIx) -> bool {
+    study.themes[i].depth == 0 && i != study.root_of(t)
+}
+
 fn other_themes_at_site(parts: &Parts<'_>, t: ThemeIx, s: SiteIx) -> Value {
-    let study = parts.study;
-    let own = study.root_of(t);
-    let rows = &parts.site_rows().site_theme_rows[s];
+    let rows = &parts.site_rows().site_theme_row_values[s];
     let kept = rows
         .iter()
         .enumerate()
-        .filter(|&(i, _)| study.themes[i].depth == 0 && i != own);
+        .filter(|&(i, _)| is_other_top_theme(parts.study, t, i));
     Value::from(kept.map(|(_, row)| row.clone()).collect::<Vec<Value>>())
 }
 
+/// The subthemes of theme `t` with quotes at site `s`, linking to their pages there.
+pub(crate) fn subthemes_at_site(study: &Study, t: ThemeIx, s: SiteIx) -> Vec<LinkView> {
+    let site = &study.sites[s];
+    study.themes[t]
+        .children
+        .iter()
+        .filter(|&&c| !study.index.theme_site_quotes[c][s].is_empty())
+        .map(|&c| LinkView {
+            title: study.themes[c].common.title.clone(),
+            url: Some(urls::theme_site(
+                &study.themes[c].common.id,
+                &site.common.id,
+            )),
+        })
+        .collect()
+}
+
 /// Every theme with its count in one group.
-fn themes_in_group(study: &Study, g: usize) -> Vec<ThemeRow> {
+pub(crate) fn themes_in_group(study: &Study, g: usize) -> Vec<ThemeRow> {
     (0..study.themes.len())
         .map(|t| {
             let qs: Vec<QuoteIx> = study.index.theme_quotes[t]

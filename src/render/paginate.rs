@@ -28,18 +28,50 @@ pub(crate) struct Layout {
     filter_value: std::sync::OnceLock<tera::Value>,
 }
 
-/// A section's heading, as template values: made once with the list, then
-/// shared by every page that shows the section.
-struct SectionHead {
-    heading: Value,
-    depth: Value,
-    count: Value,
-    blocks: Vec<BlockHead>,
+/// A section's heading: made once with the list, then shared by every page
+/// that shows the section (as template values too, which Tera would otherwise
+/// convert anew for each page).
+pub(crate) struct SectionHead {
+    pub tag: TagView,
+    pub depth: usize,
+    pub count: Count,
+    heading_value: Value,
+    depth_value: Value,
+    count_value: Value,
+    pub blocks: Vec<BlockHead>,
 }
 
-struct BlockHead {
-    site: Value,
-    count: Value,
+/// A site block's heading within a section.
+pub(crate) struct BlockHead {
+    pub site: TagView,
+    pub count: Count,
+    site_value: Value,
+    count_value: Value,
+}
+
+impl SectionHead {
+    fn new(tag: TagView, depth: usize, count: Count) -> Self {
+        SectionHead {
+            heading_value: Value::from_serializable(&tag),
+            depth_value: Value::from(depth),
+            count_value: Value::from_serializable(&count),
+            tag,
+            depth,
+            count,
+            blocks: Vec::new(),
+        }
+    }
+}
+
+impl BlockHead {
+    fn new(site: TagView, count: Count) -> Self {
+        BlockHead {
+            site_value: Value::from_serializable(&site),
+            count_value: Value::from_serializable(&count),
+            site,
+            count,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -53,18 +85,26 @@ struct Entry {
 const NO_BLOCK: u32 = u32::MAX;
 
 /// A heading and the quotes under it on one page, possibly split further by site.
-struct Section {
-    /// Index of its head in [`Layout::sections`]: the theme (or site) the
-    /// section is about (`heading`), its depth (`depth`), and the quotes and
-    /// participants in the whole section (`count`).
-    head: u32,
+pub(crate) struct Section<'a> {
+    /// Its head: the theme (or site) the section is about (`heading`), its depth
+    /// (`depth`), and the quotes and participants in the whole section (`count`).
+    pub head: &'a SectionHead,
     /// True when the section began on an earlier page.
-    continued: bool,
+    pub continued: bool,
     /// Quotes directly in this section: a marker until spliced.
-    quotes: String,
-    /// Or: the section's quotes split by site (`site`, `continued`, `quotes`,
-    /// `count`).
-    by_site: Vec<Value>,
+    pub quotes: String,
+    /// Or: the section's quotes split by site.
+    pub by_site: Vec<Block<'a>>,
+}
+
+/// A site's quotes within a section on one page.
+pub(crate) struct Block<'a> {
+    /// The site (`site`) and its quotes in the whole section (`count`).
+    pub head: &'a BlockHead,
+    /// True when the block began on an earlier page.
+    pub continued: bool,
+    /// The quotes: a marker until spliced.
+    pub quotes: String,
 }
 
 /// A template map of these fields.
@@ -238,12 +278,7 @@ fn layout(
         |range| {
             let section = sections.len() as u32;
             let (tag, depth) = heading(order[range.start].0);
-            let mut head = SectionHead {
-                heading: Value::from_serializable(&tag),
-                depth: Value::from(depth),
-                count: Value::from_serializable(&study.count(&quotes[range.clone()])),
-                blocks: Vec::new(),
-            };
+            let mut head = SectionHead::new(tag, depth, study.count(&quotes[range.clone()]));
             if split_by_site {
                 let part = &order[range.clone()];
                 runs(
@@ -252,10 +287,10 @@ fn layout(
                     |r| {
                         let block = head.blocks.len() as u32;
                         let r = (range.start + r.start)..(range.start + r.end);
-                        head.blocks.push(BlockHead {
-                            site: Value::from_serializable(&site_tag(study, order[r.start].1)),
-                            count: Value::from_serializable(&study.count(&quotes[r.clone()])),
-                        });
+                        head.blocks.push(BlockHead::new(
+                            site_tag(study, order[r.start].1),
+                            study.count(&quotes[r.clone()]),
+                        ));
                         entries.extend(quotes[r].iter().map(|&q| Entry {
                             section,
                             block,
@@ -357,15 +392,14 @@ impl Layout {
         &self.entries[start..end]
     }
 
-    /// The sections of page `k`, with quote markers in place of the quotes, as
-    /// the template value `sections` (see [`Section`] for its fields).
-    pub fn page_sections(&self, k: usize, size: usize) -> Value {
+    /// The sections of page `k` (from 0), with quote markers in place of the quotes.
+    pub fn page_sections<'a>(&'a self, k: usize, size: usize) -> Vec<Section<'a>> {
         let start = (k * size).min(self.entries.len());
         let before = start.checked_sub(1).map(|i| self.entries[i]);
-        let mut out: Vec<Section> = Vec::new();
+        let mut out: Vec<Section<'a>> = Vec::new();
         let mut run: Vec<QuoteIx> = Vec::new();
         let mut current: Option<(u32, u32)> = None;
-        let flush = |out: &mut Vec<Section>, run: &mut Vec<QuoteIx>, at: Option<(u32, u32)>| {
+        let flush = |out: &mut Vec<Section<'a>>, run: &mut Vec<QuoteIx>, at: Option<(u32, u32)>| {
             let Some((section, block)) = at else { return };
             let marker = super::quotes_marker(run);
             run.clear();
@@ -373,16 +407,14 @@ impl Layout {
             if block == NO_BLOCK {
                 last.quotes = marker;
             } else {
-                let head = &self.sections[section as usize].blocks[block as usize];
                 let continued = last.by_site.is_empty()
                     && last.continued
                     && before.is_some_and(|e| e.section == section && e.block == block);
-                last.by_site.push(map([
-                    ("site", head.site.clone()),
-                    ("continued", continued.into()),
-                    ("quotes", marker.into()),
-                    ("count", head.count.clone()),
-                ]));
+                last.by_site.push(Block {
+                    head: &self.sections[section as usize].blocks[block as usize],
+                    continued,
+                    quotes: marker,
+                });
             }
         };
         for e in self.slice(k, size) {
@@ -390,7 +422,7 @@ impl Layout {
                 flush(&mut out, &mut run, current);
                 if current.map(|c| c.0) != Some(e.section) {
                     out.push(Section {
-                        head: e.section,
+                        head: &self.sections[e.section as usize],
                         continued: out.is_empty() && before.is_some_and(|b| b.section == e.section),
                         quotes: String::new(),
                         by_site: Vec::new(),
@@ -401,17 +433,34 @@ impl Layout {
             run.push(e.quote as usize);
         }
         flush(&mut out, &mut run, current);
-        let sections: Vec<Value> = out
+        out
+    }
+
+    /// [`Layout::page_sections`] as the template value `sections`.
+    pub fn page_sections_value(&self, k: usize, size: usize) -> Value {
+        let sections: Vec<Value> = self
+            .page_sections(k, size)
             .into_iter()
             .map(|s| {
-                let head = &self.sections[s.head as usize];
+                let by_site: Vec<Value> = s
+                    .by_site
+                    .into_iter()
+                    .map(|b| {
+                        map([
+                            ("site", b.head.site_value.clone()),
+                            ("continued", b.continued.into()),
+                            ("quotes", b.quotes.into()),
+                            ("count", b.head.count_value.clone()),
+                        ])
+                    })
+                    .collect();
                 map([
-                    ("heading", head.heading.clone()),
-                    ("depth", head.depth.clone()),
+                    ("heading", s.head.heading_value.clone()),
+                    ("depth", s.head.depth_value.clone()),
                     ("continued", s.continued.into()),
                     ("quotes", s.quotes.into()),
-                    ("by_site", s.by_site.into()),
-                    ("count", head.count.clone()),
+                    ("by_site", by_site.into()),
+                    ("count", s.head.count_value.clone()),
                 ])
             })
             .collect();

@@ -70,6 +70,9 @@ pub struct SiteTheme {
     /// Whether `quote.html` is the built-in one, which [`super::quote_html`]
     /// renders without Tera.
     quote_is_builtin: bool,
+    /// Whether every template of the quote-list pages is the built-in one, which
+    /// [`super::list_html`] renders without Tera.
+    lists_are_builtin: bool,
 }
 
 impl SiteTheme {
@@ -89,6 +92,22 @@ impl SiteTheme {
     /// True when `quote.html` is the default theme's, character for character.
     pub fn quote_is_builtin(&self) -> bool {
         self.quote_is_builtin
+    }
+
+    /// True when every template of the quote-list pages
+    /// ([`super::list_html::TEMPLATES`]) is the default theme's, character for
+    /// character.
+    pub fn lists_are_builtin(&self) -> bool {
+        self.lists_are_builtin
+    }
+
+    /// Renders every page through Tera, as a site theme of its own would: for
+    /// the tests that compare the compiled templates with Tera's output.
+    #[cfg(test)]
+    pub(crate) fn without_compiled_templates(mut self) -> Self {
+        self.quote_is_builtin = false;
+        self.lists_are_builtin = false;
+        self
     }
 
     /// Turns a Tera error into a diagnostic at the template's file and line.
@@ -248,16 +267,21 @@ pub fn load(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec<Diagnostic
     {
         return Err(template_diagnostics(&e, &templates, "in the site theme"));
     }
-    let builtin_quote = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == "quote.html");
-    let quote_is_builtin = match (templates.get("quote.html"), builtin_quote) {
-        (Some((_, src)), Some((_, builtin))) => src == builtin,
-        _ => false,
+    let is_builtin = |name: &str| {
+        let builtin = BUILTIN_TEMPLATES.iter().find(|(n, _)| *n == name);
+        match (templates.get(name), builtin) {
+            (Some((_, src)), Some((_, builtin))) => src == builtin,
+            _ => false,
+        }
     };
+    let quote_is_builtin = is_builtin("quote.html");
+    let lists_are_builtin = super::list_html::TEMPLATES.iter().all(|n| is_builtin(n));
     Ok(SiteTheme {
         tera,
         statics,
         origins: templates,
         quote_is_builtin,
+        lists_are_builtin,
     })
 }
 
