@@ -435,6 +435,29 @@ fn process_cpu() -> Option<f64> {
 struct PagesToStaging<'a> {
     staging: &'a output::Staging,
     progress: &'a crate::progress::Progress,
+    /// Whether the data files and the search index were written beside the
+    /// pages, and the first error if they were not.
+    downloads: std::sync::Mutex<Option<Result<(), output::OutputError>>>,
+}
+
+impl PagesToStaging<'_> {
+    fn write_all(&self, files: &[render::OutputFile]) -> Result<(), output::OutputError> {
+        self.staging.write_all(files)?;
+        self.progress.wrote(files.len());
+        Ok(())
+    }
+
+    /// Writes the data files and the search index, one part at a time. They are
+    /// not counted on the progress bar, which counts pages.
+    fn write_downloads(&self, study: &Study, homes: &[String]) -> Result<(), output::OutputError> {
+        let mut written = Ok(());
+        Downloads::default().each_part(study, homes, |part| {
+            if written.is_ok() {
+                written = self.staging.write_all(&part);
+            }
+        });
+        written
+    }
 }
 
 impl render::PageSink for PagesToStaging<'_> {
@@ -446,6 +469,13 @@ impl render::PageSink for PagesToStaging<'_> {
         self.staging.write(path, bytes).map_err(|e| e.to_string())?;
         self.progress.wrote(1);
         Ok(())
+    }
+
+    fn beside_pages(&self, study: &Study, homes: &[String]) {
+        let written = self.write_downloads(study, homes);
+        if let Ok(mut downloads) = self.downloads.lock() {
+            *downloads = Some(written);
+        }
     }
 }
 
@@ -479,6 +509,7 @@ pub fn build(opts: &BuildOptions) -> Outcome {
     let sink = PagesToStaging {
         staging: &staging,
         progress: &progress,
+        downloads: std::sync::Mutex::new(None),
     };
     let mut session = Session::new(&opts.study_dir, opts.drafts);
     // A failed run drops `staging`, which removes it: the last good output stays.
@@ -486,33 +517,31 @@ pub fn build(opts: &BuildOptions) -> Outcome {
         return failed(diags, None);
     };
     // Its caches (quote HTML, parsed files) are for the next run, which `build` has not.
+    let t = Instant::now();
     session.release();
-    let write = |files: &[render::OutputFile]| {
-        staging
-            .write_all(files)
-            .map(|()| progress.wrote(files.len()))
-    };
-    let mut written = write(&rendered.files);
-    progress.stage("Building the search index and data files");
-    Downloads::default().each_part(&study, &rendered.homes, |part| {
-        if written.is_ok() {
-            written = write(&part);
-        }
-    });
+    timing("release caches", t);
+    let downloads = sink.downloads.lock().ok().and_then(|mut d| d.take());
+    // A run without errors has made them beside its pages.
+    let downloads = downloads.unwrap_or_else(|| sink.write_downloads(&study, &rendered.homes));
+    let written = downloads.and_then(|()| sink.write_all(&rendered.files));
     let (files, bytes) = (
         staging.written.load(std::sync::atomic::Ordering::Relaxed),
         staging.bytes.load(std::sync::atomic::Ordering::Relaxed),
     );
+    let t = Instant::now();
     if let Err(e) = written.and_then(|()| staging.commit()) {
         return failed(diags, Some(io_error(e)));
     }
+    timing("write the rest, commit", t);
     drop(progress);
     let mut summary = Summary::new(&study, &rendered, started);
     summary.files = files;
     summary.bytes = bytes;
     // Its quotes are the largest part of what is left to free.
     let quotes = std::mem::take(&mut study.quotes);
+    let t = Instant::now();
     rayon::join(|| crate::drop_in_parallel(quotes), || drop(rendered));
+    timing("free the study", t);
     Outcome {
         diagnostics: diags.sorted(),
         summary: Some(summary),

@@ -67,6 +67,13 @@ pub trait PageSink: Sync {
     }
     /// Takes one page: its path and bytes; an error message when it cannot.
     fn page(&self, path: &str, bytes: &[u8]) -> Result<(), String>;
+    /// Work of the sink's own that needs only the study and each quote's link
+    /// ([`Rendered::homes`]), done beside the rest of rendering so that it fills
+    /// the moments when rendering leaves a core idle (`build` makes the data
+    /// files and the search index here). Called once, while the pages are made.
+    fn beside_pages(&self, study: &Study, homes: &[String]) {
+        let _ = (study, homes);
+    }
 }
 
 /// The rendered site, plus the diagnostics found while rendering.
@@ -85,6 +92,25 @@ pub struct Rendered {
     /// list that shows it, with its anchor. The data files and the search index
     /// link quotes the same way ([`data_files`], `search`).
     pub homes: Arc<Vec<String>>,
+}
+
+/// What [`Renderer::render_pages`] renders, and where the pages go.
+struct PageRun<'a> {
+    study: &'a Study,
+    theme: &'a SiteTheme,
+    /// [`shape_hash`] of the study.
+    shape: u64,
+    /// Mixed into each quote's cache key (see [`Renderer::render_into`]).
+    quote_key_salt: u64,
+    sink: Option<&'a dyn PageSink>,
+}
+
+/// The views of every theme and site, made once per run.
+struct Views {
+    themes: Vec<ThemeView>,
+    sites: Vec<SiteView>,
+    /// See [`Parts::participants_quoted`].
+    participants_quoted: usize,
 }
 
 /// Shared, pre-rendered pieces every page draws from.
@@ -438,7 +464,6 @@ impl Renderer {
         theme: &mut SiteTheme,
         sink: Option<&dyn PageSink>,
     ) -> Rendered {
-        let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
         let theme_views: Vec<ThemeView> = (0..study.themes.len())
             .into_par_iter()
@@ -495,6 +520,47 @@ impl Renderer {
         };
         let homes = prepared.homes.clone();
         crate::pipeline::timing("render: lists", t);
+        let views = Views {
+            themes: theme_views,
+            sites: site_views,
+            participants_quoted,
+        };
+        let page_run = PageRun {
+            study,
+            theme,
+            shape,
+            quote_key_salt,
+            sink,
+        };
+        match sink {
+            Some(sink) => {
+                rayon::join(
+                    || sink.beside_pages(study, &homes),
+                    || self.render_pages(page_run, prepared, views),
+                )
+                .1
+            }
+            None => self.render_pages(page_run, prepared, views),
+        }
+    }
+
+    /// The rest of [`Renderer::render_into`], once the lists are laid out: the
+    /// quotes, the Markdown, every page's skeleton, the pages, the other files.
+    fn render_pages(&mut self, run: PageRun<'_>, prepared: Prepared, views: Views) -> Rendered {
+        let PageRun {
+            study,
+            theme,
+            shape,
+            quote_key_salt,
+            sink,
+        } = run;
+        let Views {
+            themes: theme_views,
+            sites: site_views,
+            participants_quoted,
+        } = views;
+        let homes = prepared.homes.clone();
+        let mut diagnostics = Vec::new();
         let t = std::time::Instant::now();
 
         // Quotes: rendered once per depth, and only when what they show changed.
