@@ -302,11 +302,15 @@ fn quotes_json(study: &Study, records: &[QuoteRecord<'_>]) -> String {
     let mut out = Vec::with_capacity(head.len() + chunks.iter().map(Vec::len).sum::<usize>() + 8);
     out.extend_from_slice(head.as_bytes());
     out.push(b'[');
-    for chunk in &chunks {
+    for (i, chunk) in chunks.iter().enumerate() {
+        // Each record starts with `,\n`; the first with `\n` only.
+        let chunk = if i == 0 {
+            chunk.get(1..).unwrap_or_default()
+        } else {
+            chunk
+        };
         out.extend_from_slice(chunk);
     }
-    // Each record starts with `,\n`; the first with `\n` only.
-    out.remove(head.len() + 1);
     out.extend_from_slice(b"\n  ]\n}\n");
     // Only whole UTF-8 strings and ASCII went in.
     String::from_utf8(out).unwrap_or_default()
