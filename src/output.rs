@@ -6,7 +6,7 @@
 //! file so thematic never deletes a folder it did not write.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -184,6 +184,11 @@ impl Staging {
 
     /// Writes one file (`rel`, with `/`) into the staging folder.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), OutputError> {
+        self.write_pieces(rel, std::slice::from_ref(&bytes))
+    }
+
+    /// Writes one file made of `pieces`, one after another.
+    pub fn write_pieces(&self, rel: &str, pieces: &[impl AsRef<[u8]>]) -> Result<(), OutputError> {
         self.open()?;
         let path = self.staging.join(rel);
         if let Some(dir) = path.parent() {
@@ -195,9 +200,15 @@ impl Staging {
                 }
             }
         }
-        fs::write(&path, bytes).map_err(|e| OutputError::Io(path, e))?;
+        let written = fs::File::create(&path).and_then(|mut file| {
+            pieces
+                .iter()
+                .try_for_each(|piece| file.write_all(piece.as_ref()))
+        });
+        written.map_err(|e| OutputError::Io(path, e))?;
+        let bytes: usize = pieces.iter().map(|p| p.as_ref().len()).sum();
         self.written.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
         Ok(())
     }
 

@@ -360,7 +360,8 @@ pub fn render_study(
 /// The files readers download rather than open as pages: the open data in `data/`
 /// and the search index in `search/`. No page loads them while it renders, so
 /// `serve` builds them after the pages (see [`Downloads::is_download`]); `build`
-/// adds them to the output before writing.
+/// makes and writes them beside the pages, without this cache
+/// (`PagesToStaging::write_downloads`).
 #[derive(Default)]
 pub struct Downloads {
     index: search::IndexCache,
@@ -371,23 +372,11 @@ impl Downloads {
     /// searchable text changed since the last call.
     /// `homes` are the quotes' links ([`render::Rendered::homes`]).
     pub fn files(&mut self, study: &Study, homes: &[String]) -> Vec<render::OutputFile> {
-        let mut files = Vec::new();
-        self.each_part(study, homes, |part| files.extend(part));
-        files
-    }
-
-    /// Like [`Downloads::files`], one part at a time (the data files, then the
-    /// search index), so that `build` can write each and let it go.
-    pub fn each_part(
-        &mut self,
-        study: &Study,
-        homes: &[String],
-        mut take: impl FnMut(Vec<render::OutputFile>),
-    ) {
-        take(render::data_files(study, homes));
+        let mut files = render::data_files(study, homes);
         let t = Instant::now();
-        take(self.index.files(study, homes).0);
+        files.extend(self.index.files(study, homes).0);
         timing("search index", t);
+        files
     }
 
     /// True for a path that [`Downloads::files`] makes (the data page and the search
@@ -447,16 +436,20 @@ impl PagesToStaging<'_> {
         Ok(())
     }
 
-    /// Writes the data files and the search index, one part at a time. They are
-    /// not counted on the progress bar, which counts pages.
+    /// Writes the data files, then the search index. They are not counted on the
+    /// progress bar, which counts pages.
     fn write_downloads(&self, study: &Study, homes: &[String]) -> Result<(), output::OutputError> {
-        let mut written = Ok(());
-        Downloads::default().each_part(study, homes, |part| {
-            if written.is_ok() {
-                written = self.staging.write_all(&part);
-            }
-        });
-        written
+        use rayon::prelude::*;
+        let data = render::data_files_in_pieces(study, homes);
+        data.par_iter()
+            .try_for_each(|f| self.staging.write_pieces(&f.path, &f.pieces))?;
+        drop(data);
+        let t = Instant::now();
+        // Made once, so without `Downloads`'s cache (and the hash of its inputs
+        // that would tell a next run whether to make it again).
+        let index = search::index_files(study, homes);
+        timing("search index", t);
+        self.staging.write_all(&index)
     }
 }
 
@@ -564,6 +557,54 @@ pub fn check(study_dir: &Path, drafts: bool) -> Outcome {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// `build` streams its pages and writes the data files in pieces and the
+    /// search index without a cache, beside the render; `render_study` keeps
+    /// every file whole. Both must give the same site.
+    #[test]
+    fn build_writes_the_files_render_study_makes() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in [".", "tests/fixtures/riverside", "tests/fixtures/minimal"] {
+            for drafts in [false, true] {
+                let study_dir = root.join(dir);
+                let mut diags = Diagnostics::new();
+                let (_, rendered) = render_study(&study_dir, drafts, &mut diags)
+                    .unwrap_or_else(|| panic!("{dir} renders"));
+                let tmp = tempfile::tempdir().unwrap();
+                let out = tmp.path().join("site");
+                let outcome = build(&BuildOptions {
+                    study_dir: study_dir.clone(),
+                    output: Some(out.clone()),
+                    drafts,
+                });
+                let summary = outcome.summary.unwrap_or_else(|| panic!("{dir} builds"));
+                assert_eq!(
+                    summary.files,
+                    rendered.files.len(),
+                    "{dir}, drafts {drafts}"
+                );
+                let mut on_disk = 0;
+                for entry in walkdir::WalkDir::new(&out) {
+                    let entry = entry.unwrap();
+                    if entry.file_type().is_file() && entry.file_name() != output::MARKER {
+                        on_disk += 1;
+                    }
+                }
+                assert_eq!(on_disk, rendered.files.len(), "{dir}, drafts {drafts}");
+                for f in &rendered.files {
+                    let written = std::fs::read(out.join(&f.path))
+                        .unwrap_or_else(|e| panic!("{dir}: {}: {e}", f.path));
+                    assert!(
+                        written == *f.bytes,
+                        "{dir}, drafts {drafts}: {} differs",
+                        f.path
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn sizes_read_as_people_read_them() {
         assert_eq!(super::size(812), "812 bytes");

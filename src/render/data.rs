@@ -18,7 +18,7 @@ use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{OutputFile, markdown, urls};
+use super::{PiecedFile, markdown, urls};
 use crate::json::json_string;
 use crate::model::{Count, License, Study, ThemeIx};
 
@@ -39,8 +39,9 @@ pub(crate) const SITES_JSON: &str = "data/sites.json";
 /// `data/groups.json`.
 pub(crate) const GROUPS_JSON: &str = "data/groups.json";
 
-/// Every file of `data/`, built from the published study only.
-pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
+/// Every file of `data/`, built from the published study only; the quote files
+/// in the chunks they were made in.
+pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<PiecedFile> {
     let started = std::time::Instant::now();
     let records = quote_records(study, homes);
     let ((quotes_csv, quotes_json), (codebook, (sites, groups))) = rayon::join(
@@ -55,14 +56,20 @@ pub(crate) fn files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
     crate::drop_in_parallel(records);
     let (codebook_json, codebook_qdc) = codebook;
     let mut out = vec![
-        OutputFile::new(QUOTES_CSV, quotes_csv.into_bytes()),
-        OutputFile::new(QUOTES_JSON, quotes_json.into_bytes()),
-        OutputFile::new(CODEBOOK_JSON, codebook_json.into_bytes()),
-        OutputFile::new(SITES_JSON, sites.into_bytes()),
-        OutputFile::new(GROUPS_JSON, groups.into_bytes()),
+        PiecedFile {
+            path: QUOTES_CSV.into(),
+            pieces: quotes_csv,
+        },
+        PiecedFile {
+            path: QUOTES_JSON.into(),
+            pieces: quotes_json,
+        },
+        PiecedFile::whole(CODEBOOK_JSON, codebook_json.into_bytes()),
+        PiecedFile::whole(SITES_JSON, sites.into_bytes()),
+        PiecedFile::whole(GROUPS_JSON, groups.into_bytes()),
     ];
     if let Some(qdc) = codebook_qdc {
-        out.push(OutputFile::new(CODEBOOK_QDC, qdc.into_bytes()));
+        out.push(PiecedFile::whole(CODEBOOK_QDC, qdc.into_bytes()));
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     crate::pipeline::timing("data files", started);
@@ -263,61 +270,62 @@ fn quote_records<'a>(study: &'a Study, homes: &'a [String]) -> Vec<QuoteRecord<'
         .collect()
 }
 
-/// The quotes written by `write`, a chunk of them per parallel task, into
-/// buffers made by `buffer` with room for each quote's text and `extra` bytes;
-/// the chunks in order. At 100,000 quotes the quote files are the largest of the
-/// data files by far.
+/// The quotes written by `write` (told whether the quote is the first of all), a
+/// chunk of them per parallel task, into buffers made by `buffer` with room for
+/// each quote's text and `extra` bytes; the chunks in order. At 100,000 quotes
+/// the quote files are the largest of the data files by far.
 fn in_parallel_chunks<B: Send>(
     records: &[QuoteRecord<'_>],
     extra: usize,
     buffer: impl Fn(usize) -> B + Sync,
-    write: impl Fn(&mut B, &QuoteRecord<'_>) + Sync,
+    write: impl Fn(&mut B, &QuoteRecord<'_>, bool) + Sync,
 ) -> Vec<B> {
     records
         .par_chunks(1024)
-        .map(|chunk| {
+        .enumerate()
+        .map(|(c, chunk)| {
             let mut out = buffer(chunk.iter().map(|r| r.text.len() + extra).sum());
-            for r in chunk {
-                write(&mut out, r);
+            for (i, r) in chunk.iter().enumerate() {
+                write(&mut out, r, c == 0 && i == 0);
             }
             out
         })
         .collect()
 }
 
-/// `quotes.json`: what [`json_file`] writes, with the quotes written by hand and
-/// in parallel (through serde they took longer than every other data file
-/// together). The tests check it against [`json_file`] byte for byte.
-fn quotes_json(study: &Study, records: &[QuoteRecord<'_>]) -> String {
+/// `quotes.json`, in pieces: what [`json_file`] writes, with the quotes written
+/// by hand and in parallel chunks (through serde they took longer than every
+/// other data file together). The tests check it against [`json_file`] byte
+/// for byte.
+fn quotes_json(study: &Study, records: &[QuoteRecord<'_>]) -> Vec<Vec<u8>> {
     // The file with no quotes ends `"quotes": []` and its closing brace: the
     // quotes go between the brackets.
     let empty = json_file::<QuoteRecord<'_>>(study, "quotes", &[]);
     let Some(head) = empty.strip_suffix("[]\n}\n") else {
-        return json_file(study, "quotes", records);
+        return vec![json_file(study, "quotes", records).into_bytes()];
     };
     if records.is_empty() {
-        return empty;
+        return vec![empty.into_bytes()];
     }
-    let chunks = in_parallel_chunks(records, 400, Vec::with_capacity, push_quote_json);
-    let mut out = Vec::with_capacity(head.len() + chunks.iter().map(Vec::len).sum::<usize>() + 8);
-    out.extend_from_slice(head.as_bytes());
-    out.push(b'[');
-    for (i, chunk) in chunks.iter().enumerate() {
-        // Each record starts with `,\n`; the first with `\n` only.
-        let chunk = if i == 0 {
-            chunk.get(1..).unwrap_or_default()
-        } else {
-            chunk
-        };
-        out.extend_from_slice(chunk);
-    }
-    out.extend_from_slice(b"\n  ]\n}\n");
-    // Only whole UTF-8 strings and ASCII went in.
-    String::from_utf8(out).unwrap_or_default()
+    let mut pieces = vec![format!("{head}[").into_bytes()];
+    pieces.extend(in_parallel_chunks(
+        records,
+        400,
+        Vec::with_capacity,
+        |out, r, first| {
+            // Quotes are separated by commas.
+            if !first {
+                out.push(b',');
+            }
+            push_quote_json(out, r);
+        },
+    ));
+    pieces.push(b"\n  ]\n}\n".to_vec());
+    pieces
 }
 
-/// Appends `,\n` and one quote as serde_json's pretty printer writes it inside
-/// the `quotes` list (indented by four spaces).
+/// Appends a line break and one quote as serde_json's pretty printer writes it
+/// inside the `quotes` list (indented by four spaces).
 fn push_quote_json(out: &mut Vec<u8>, r: &QuoteRecord<'_>) {
     /// The indent of a quote's fields, and of what is inside them.
     const FIELD: &[u8] = b"      ";
@@ -338,7 +346,7 @@ fn push_quote_json(out: &mut Vec<u8>, r: &QuoteRecord<'_>) {
         json_string(out, v2);
         out.extend_from_slice(b"\n      }");
     }
-    out.extend_from_slice(b",\n    {\n");
+    out.extend_from_slice(b"\n    {\n");
     key(out, FIELD, "id");
     json_string(out, r.id);
     out.extend_from_slice(b",\n");
@@ -526,15 +534,17 @@ fn push_csv_record<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a st
     out.push_str("\r\n");
 }
 
-/// `quotes.csv`, its records written in parallel chunks.
-fn quotes_csv(records: &[QuoteRecord<'_>]) -> String {
-    let chunks = in_parallel_chunks(records, 200, String::with_capacity, push_quote_csv);
-    let mut out = String::with_capacity(256 + chunks.iter().map(String::len).sum::<usize>());
-    push_csv_record(&mut out, QUOTE_COLUMNS);
-    for chunk in &chunks {
-        out.push_str(chunk);
-    }
-    out
+/// `quotes.csv` in pieces: its header, then its records in parallel chunks.
+fn quotes_csv(records: &[QuoteRecord<'_>]) -> Vec<Vec<u8>> {
+    let mut header = String::new();
+    push_csv_record(&mut header, QUOTE_COLUMNS);
+    let chunks = in_parallel_chunks(records, 200, String::with_capacity, |out, r, _| {
+        push_quote_csv(out, r)
+    });
+    std::iter::once(header)
+        .chain(chunks)
+        .map(String::into_bytes)
+        .collect()
 }
 
 fn push_quote_csv(out: &mut String, r: &QuoteRecord<'_>) {
@@ -921,7 +931,7 @@ mod tests {
                 let records = quote_records(&study, &homes);
                 let by_serde = json_file(&study, "quotes", &records);
                 assert_eq!(
-                    quotes_json(&study, &records),
+                    String::from_utf8(quotes_json(&study, &records).concat()).unwrap(),
                     by_serde,
                     "{dir}, drafts {drafts}"
                 );

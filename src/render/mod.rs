@@ -59,6 +59,37 @@ impl OutputFile {
     }
 }
 
+/// A file made in pieces, to be written one after another. The quote data files
+/// are made in parallel chunks, which `build` writes as they are rather than
+/// joining them first (a copy of the largest files into freshly faulted memory).
+#[derive(Debug)]
+pub struct PiecedFile {
+    /// Path relative to the output root, with `/` separators.
+    pub path: String,
+    /// Contents, in order.
+    pub pieces: Vec<Vec<u8>>,
+}
+
+impl PiecedFile {
+    /// A file in one piece.
+    pub fn whole(path: impl Into<String>, bytes: Vec<u8>) -> Self {
+        PiecedFile {
+            path: path.into(),
+            pieces: vec![bytes],
+        }
+    }
+
+    /// The file with its pieces joined.
+    pub fn joined(mut self) -> OutputFile {
+        let bytes = if self.pieces.len() == 1 {
+            self.pieces.pop().unwrap_or_default()
+        } else {
+            self.pieces.concat()
+        };
+        OutputFile::new(self.path, bytes)
+    }
+}
+
 /// Where [`Renderer::render_into`] sends each page as soon as it is made.
 pub trait PageSink: Sync {
     /// `pages` pages are about to come (for a progress bar).
@@ -1189,6 +1220,14 @@ fn sitemap(base: &str, pages: &[String]) -> String {
 /// no page loads them, so `serve` can show an edited page before they follow.
 /// `homes` are the quotes' links ([`Rendered::homes`]).
 pub fn data_files(study: &Study, homes: &[String]) -> Vec<OutputFile> {
+    data::files(study, homes)
+        .into_iter()
+        .map(PiecedFile::joined)
+        .collect()
+}
+
+/// Like [`data_files`], each file in the pieces it was made in.
+pub fn data_files_in_pieces(study: &Study, homes: &[String]) -> Vec<PiecedFile> {
     data::files(study, homes)
 }
 
