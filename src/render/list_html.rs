@@ -42,7 +42,11 @@ pub(crate) fn render(parts: &Parts<'_>, page: &Page) -> Option<(String, String)>
     let head = pages::list_head(study, lists, page)?;
     let root = urls::root_prefix(&head.path);
     let mut out = String::with_capacity(16 * 1024);
-    let page_html = |out: &mut String, content: &dyn Fn(&mut String), has_code: bool| {
+    // Only the first page of a theme's, site's or group's list shows its Markdown.
+    let (markdown, has_code) = page
+        .markdown_key()
+        .map_or(("", false), |(kind, i)| parts.markdown(kind, i));
+    let page_html = |out: &mut String, content: &dyn Fn(&mut String)| {
         let page = Chrome {
             study,
             head: &head,
@@ -56,42 +60,26 @@ pub(crate) fn render(parts: &Parts<'_>, page: &Page) -> Option<(String, String)>
         Page::Theme(t, k) => {
             let th = &parts.theme_views[t];
             let layout = &lists.themes[t];
-            let (markdown, has_code) = if k == 0 {
-                parts.markdown("theme", t)
-            } else {
-                ("", false)
-            };
             let list = List::new(layout, &urls::theme(&th.id), k, size, &head, &root);
-            page_html(
-                &mut out,
-                &|out| {
-                    out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">");
-                    out.push_str(if th.depth == 0 { "Theme" } else { "Subtheme" });
-                    if th.draft {
-                        out.push_str(" <span class=\"draft-badge\">Draft</span>");
-                    }
-                    out.push_str("</p>\n<h1>");
-                    push_escaped(out, &th.title);
-                    out.push_str("</h1>\n");
-                    if let Some(summary) = truthy(&th.summary) {
-                        out.push_str("<p class=\"lead\">");
-                        push_escaped(out, summary);
-                        out.push_str("</p>");
-                    }
-                    out.push_str("\n<p class=\"count\">");
-                    push_count(out, &th.count);
-                    out.push_str("</p></header>\n");
-                    if k == 0 {
-                        push_prose(out, markdown);
-                        out.push('\n');
-                        theme_overview(out, parts, t, &root);
-                    }
-                    out.push_str("\n<section class=\"quotes\" aria-labelledby=\"quotes-title\"><h2 id=\"quotes-title\">Quotes</h2>\n");
-                    list.write(out);
-                    out.push_str("\n</section>\n");
-                },
-                has_code,
-            );
+            page_html(&mut out, &|out| {
+                let kicker = if th.depth == 0 { "Theme" } else { "Subtheme" };
+                let entry = Entry {
+                    kicker,
+                    draft: th.draft,
+                    title: &th.title,
+                    summary: &th.summary,
+                };
+                push_header_start(out, &entry, "\n");
+                out.push_str("\n<p class=\"count\">");
+                push_count(out, &th.count);
+                out.push_str("</p></header>\n");
+                if k == 0 {
+                    push_prose(out, markdown);
+                    out.push('\n');
+                    theme_overview(out, parts, t, &root);
+                }
+                push_quotes_section(out, &list);
+            });
         }
         Page::ThemeSite(t, s, k) => {
             let th = &parts.theme_views[t];
@@ -99,183 +87,141 @@ pub(crate) fn render(parts: &Parts<'_>, page: &Page) -> Option<(String, String)>
             let layout = lists.theme_sites[t][s].as_ref()?;
             let first = urls::theme_site(&th.id, &site.id);
             let list = List::new(layout, &first, k, size, &head, &root);
-            page_html(
-                &mut out,
-                &|out| {
-                    out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">");
-                    out.push_str(if th.depth == 0 { "Theme" } else { "Subtheme" });
-                    out.push_str(" at one site</p>\n<h1>");
-                    push_escaped(out, &th.title);
-                    out.push_str(" <span class=\"at\">in ");
+            page_html(&mut out, &|out| {
+                out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">");
+                out.push_str(if th.depth == 0 { "Theme" } else { "Subtheme" });
+                out.push_str(" at one site</p>\n<h1>");
+                push_escaped(out, &th.title);
+                out.push_str(" <span class=\"at\">in ");
+                push_escaped(out, &site.title);
+                out.push_str("</span></h1>\n<p class=\"count\">");
+                push_count(out, &layout.count);
+                out.push_str(" at this site. <a href=\"");
+                push_escaped(out, &root);
+                push_escaped(out, &th.url);
+                out.push_str("\">All sites</a> · <a href=\"");
+                push_escaped(out, &root);
+                push_escaped(out, &site.url);
+                out.push_str("\">About ");
+                push_escaped(out, &site.title);
+                out.push_str("</a></p></header>\n");
+                let subthemes = if k == 0 {
+                    pages::subthemes_at_site(study, t, s)
+                } else {
+                    Vec::new()
+                };
+                if !subthemes.is_empty() {
+                    out.push_str(
+                        "<nav aria-labelledby=\"sub-title\"><h2 id=\"sub-title\">Subthemes at ",
+                    );
                     push_escaped(out, &site.title);
-                    out.push_str("</span></h1>\n<p class=\"count\">");
-                    push_count(out, &layout.count);
-                    out.push_str(" at this site. <a href=\"");
-                    push_escaped(out, &root);
-                    push_escaped(out, &th.url);
-                    out.push_str("\">All sites</a> · <a href=\"");
-                    push_escaped(out, &root);
-                    push_escaped(out, &site.url);
-                    out.push_str("\">About ");
-                    push_escaped(out, &site.title);
-                    out.push_str("</a></p></header>\n");
-                    let subthemes = if k == 0 {
-                        pages::subthemes_at_site(study, t, s)
-                    } else {
-                        Vec::new()
-                    };
-                    if !subthemes.is_empty() {
-                        out.push_str(
-                            "<nav aria-labelledby=\"sub-title\"><h2 id=\"sub-title\">Subthemes at ",
-                        );
-                        push_escaped(out, &site.title);
-                        out.push_str("</h2><ul class=\"link-list\">");
-                        for sub in &subthemes {
-                            out.push_str("<li>");
-                            push_link(out, &root, sub);
-                            out.push_str("</li>");
-                        }
-                        out.push_str("</ul></nav>");
+                    out.push_str("</h2><ul class=\"link-list\">");
+                    for sub in &subthemes {
+                        out.push_str("<li>");
+                        push_link(out, &root, sub);
+                        out.push_str("</li>");
                     }
-                    out.push_str("\n<section class=\"quotes\" aria-labelledby=\"quotes-title\"><h2 id=\"quotes-title\">Quotes</h2>\n");
-                    list.write(out);
-                    out.push_str("\n</section>\n");
-                    if k == 0 {
-                        theme_site_neighbours(out, parts, t, s, &root);
-                    }
-                    out.push('\n');
-                },
-                false,
-            );
+                    out.push_str("</ul></nav>");
+                }
+                push_quotes_section(out, &list);
+                if k == 0 {
+                    theme_site_neighbours(out, parts, t, s, &root);
+                }
+                out.push('\n');
+            });
         }
         Page::Site(s, k) => {
             let site = &parts.site_views[s];
             let layout = &lists.sites[s];
-            let (markdown, has_code) = if k == 0 {
-                parts.markdown("site", s)
-            } else {
-                ("", false)
-            };
             let list = List::new(layout, &urls::site(&site.id), k, size, &head, &root);
-            page_html(
-                &mut out,
-                &|out| {
-                    out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">Site");
-                    if site.draft {
-                        out.push_str(" <span class=\"draft-badge\">Draft</span>");
+            page_html(&mut out, &|out| {
+                let entry = Entry {
+                    kicker: "Site",
+                    draft: site.draft,
+                    title: &site.title,
+                    summary: &site.summary,
+                };
+                push_header_start(out, &entry, "");
+                out.push_str("</header>\n");
+                if k == 0 {
+                    out.push_str("<dl class=\"facts\">\n");
+                    if let Some(country) = truthy(&site.country) {
+                        out.push_str("<dt>Country</dt><dd>");
+                        push_escaped(out, country);
+                        out.push_str("</dd>");
                     }
-                    out.push_str("</p><h1>");
+                    out.push('\n');
+                    if let Some(income) = truthy(&site.income_label) {
+                        out.push_str("<dt>Income level</dt><dd>");
+                        push_escaped(out, income);
+                        out.push_str("</dd>");
+                    }
+                    out.push('\n');
+                    if !site.languages.is_empty() {
+                        out.push_str("<dt>Languages</dt><dd>");
+                        push_escaped(out, &site.languages.join(", "));
+                        out.push_str("</dd>");
+                    }
+                    out.push('\n');
+                    if let Some(n) = site.participants.filter(|&n| n != 0) {
+                        out.push_str("<dt>Participants interviewed</dt><dd>");
+                        push_number(out, n as usize);
+                        out.push_str("</dd>");
+                    }
+                    out.push_str("\n<dt>Quoted here</dt><dd>");
+                    push_count(out, &site.count);
+                    out.push_str("</dd>\n</dl>\n");
+                    push_prose(out, markdown);
+                    out.push_str("\n<section aria-labelledby=\"themes-title\"><h2 id=\"themes-title\">Themes at ");
                     push_escaped(out, &site.title);
-                    out.push_str("</h1>\n");
-                    if let Some(summary) = truthy(&site.summary) {
-                        out.push_str("<p class=\"lead\">");
-                        push_escaped(out, summary);
-                        out.push_str("</p>");
-                    }
-                    out.push_str("</header>\n");
-                    if k == 0 {
-                        out.push_str("<dl class=\"facts\">\n");
-                        if let Some(country) = truthy(&site.country) {
-                            out.push_str("<dt>Country</dt><dd>");
-                            push_escaped(out, country);
-                            out.push_str("</dd>");
-                        }
-                        out.push('\n');
-                        if let Some(income) = truthy(&site.income_label) {
-                            out.push_str("<dt>Income level</dt><dd>");
-                            push_escaped(out, income);
-                            out.push_str("</dd>");
-                        }
-                        out.push('\n');
-                        if !site.languages.is_empty() {
-                            out.push_str("<dt>Languages</dt><dd>");
-                            push_escaped(out, &site.languages.join(", "));
-                            out.push_str("</dd>");
-                        }
-                        out.push('\n');
-                        if let Some(n) = site.participants.filter(|&n| n != 0) {
-                            out.push_str("<dt>Participants interviewed</dt><dd>");
-                            push_number(out, n as usize);
-                            out.push_str("</dd>");
-                        }
-                        out.push_str("\n<dt>Quoted here</dt><dd>");
-                        push_count(out, &site.count);
-                        out.push_str("</dd>\n</dl>\n");
-                        push_prose(out, markdown);
-                        out.push_str("\n<section aria-labelledby=\"themes-title\"><h2 id=\"themes-title\">Themes at ");
-                        push_escaped(out, &site.title);
-                        out.push_str("</h2>\n");
-                        codebook(out, &parts.site_rows().site_theme_rows[s], &root);
-                        out.push_str("</section>");
-                    }
-                    out.push_str("\n<section class=\"quotes\" aria-labelledby=\"quotes-title\"><h2 id=\"quotes-title\">Quotes</h2>\n");
-                    list.write(out);
-                    out.push_str("\n</section>\n");
-                },
-                has_code,
-            );
+                    out.push_str("</h2>\n");
+                    codebook(out, &parts.site_rows().site_theme_rows[s], &root);
+                    out.push_str("</section>");
+                }
+                push_quotes_section(out, &list);
+            });
         }
         Page::Group(g, k) => {
             let group = &study.groups[g].common;
             let layout = &lists.groups[g];
-            let (markdown, has_code) = if k == 0 {
-                parts.markdown("group", g)
-            } else {
-                ("", false)
-            };
             let list = List::new(layout, &urls::group(&group.id), k, size, &head, &root);
-            page_html(
-                &mut out,
-                &|out| {
-                    out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">Group");
-                    if group.draft {
-                        out.push_str(" <span class=\"draft-badge\">Draft</span>");
-                    }
-                    out.push_str("</p><h1>");
-                    push_escaped(out, &group.title);
-                    out.push_str("</h1>\n");
-                    if let Some(summary) = truthy(&group.summary) {
-                        out.push_str("<p class=\"lead\">");
-                        push_escaped(out, summary);
-                        out.push_str("</p>");
-                    }
-                    out.push_str("\n<p class=\"count\">");
-                    push_participants_label(out, &layout.count);
-                    out.push_str(" quoted, ");
-                    push_quotes(out, layout.count.quotes);
-                    out.push_str("</p></header>\n");
-                    if k == 0 {
-                        push_prose(out, markdown);
-                        out.push_str("\n<section aria-labelledby=\"themes-title\"><h2 id=\"themes-title\">Themes in this group</h2>\n");
-                        codebook(out, &pages::themes_in_group(study, g), &root);
-                        out.push_str("</section>");
-                    }
-                    out.push_str("\n<section class=\"quotes\" aria-labelledby=\"quotes-title\"><h2 id=\"quotes-title\">Quotes</h2>\n");
-                    list.write(out);
-                    out.push_str("\n</section>\n");
-                },
-                has_code,
-            );
+            page_html(&mut out, &|out| {
+                let entry = Entry {
+                    kicker: "Group",
+                    draft: group.draft,
+                    title: &group.title,
+                    summary: &group.summary,
+                };
+                push_header_start(out, &entry, "");
+                out.push_str("\n<p class=\"count\">");
+                push_participants_label(out, &layout.count);
+                out.push_str(" quoted, ");
+                push_quotes(out, layout.count.quotes);
+                out.push_str("</p></header>\n");
+                if k == 0 {
+                    push_prose(out, markdown);
+                    out.push_str("\n<section aria-labelledby=\"themes-title\"><h2 id=\"themes-title\">Themes in this group</h2>\n");
+                    codebook(out, &pages::themes_in_group(study, g), &root);
+                    out.push_str("</section>");
+                }
+                push_quotes_section(out, &list);
+            });
         }
         Page::Quotes(k) => {
             let list = List::new(&lists.all, urls::QUOTES, k, size, &head, &root);
-            page_html(
-                &mut out,
-                &|out| {
-                    out.push_str(
-                        "\n<header class=\"page-header\"><h1>All quotes</h1>\n<p class=\"lead\">",
-                    );
-                    push_quotes(out, study.quotes.len());
-                    out.push_str(" from ");
-                    push_number(out, parts.participants_quoted);
-                    out.push_str(" participant");
-                    push_plural(out, parts.participants_quoted);
-                    out.push_str(", by site.</p></header>\n<section class=\"quotes\" aria-labelledby=\"quotes-title\">\n<h2 id=\"quotes-title\">Quotes by site</h2>\n");
-                    list.write(out);
-                    out.push_str("\n</section>\n");
-                },
-                false,
-            );
+            page_html(&mut out, &|out| {
+                out.push_str(
+                    "\n<header class=\"page-header\"><h1>All quotes</h1>\n<p class=\"lead\">",
+                );
+                push_quotes(out, study.quotes.len());
+                out.push_str(" from ");
+                push_number(out, parts.participants_quoted);
+                out.push_str(" participant");
+                push_plural(out, parts.participants_quoted);
+                out.push_str(", by site.</p></header>\n<section class=\"quotes\" aria-labelledby=\"quotes-title\">\n<h2 id=\"quotes-title\">Quotes by site</h2>\n");
+                list.write(out);
+                out.push_str("\n</section>\n");
+            });
         }
         _ => return None,
     }
@@ -348,18 +294,70 @@ fn push_cell(out: &mut String, c: &Count) {
     }
 }
 
-/// `<a href="{{ root }}{{ url }}">{{ title }}</a>`.
-fn push_a(out: &mut String, root: &str, url: &str, title: &str) {
-    out.push_str("<a href=\"");
-    push_escaped(out, root);
-    push_escaped(out, url);
-    out.push_str("\">");
-    push_escaped(out, title);
-    out.push_str("</a>");
+/// `Quote 7` or `Quotes 1&ndash;100`, after the label for one quote or for several.
+fn push_quote_range(out: &mut String, (one, several): (&str, &str), first: usize, last: usize) {
+    if first == last {
+        out.push_str(one);
+        push_number(out, first);
+    } else {
+        out.push_str(several);
+        push_number(out, first);
+        out.push_str("&ndash;");
+        push_number(out, last);
+    }
+}
+
+/// The end of a section's or site block's heading, after its link: "(continued)"
+/// when it began on an earlier page, its count, and `close`.
+fn push_heading_end(out: &mut String, continued: bool, count: &Count, close: &str) {
+    if continued {
+        out.push_str(" <span class=\"continued\">(continued)</span>");
+    }
+    out.push_str(" <span class=\"count\">");
+    push_count(out, count);
+    out.push_str("</span>");
+    out.push_str(close);
+}
+
+/// The section of a page's quotes: its heading, then the list.
+fn push_quotes_section(out: &mut String, list: &List<'_>) {
+    out.push_str("\n<section class=\"quotes\" aria-labelledby=\"quotes-title\"><h2 id=\"quotes-title\">Quotes</h2>\n");
+    list.write(out);
+    out.push_str("\n</section>\n");
+}
+
+/// What the header of a theme, site or group page shows about it.
+struct Entry<'a> {
+    /// "Theme", "Subtheme", "Site" or "Group".
+    kicker: &'a str,
+    draft: bool,
+    title: &'a str,
+    summary: &'a Option<String>,
+}
+
+/// The start of a theme, site or group page's header, as its template writes
+/// it: the kicker with the draft badge, `between` (the templates differ by a
+/// line break), the title and the summary; the header is left open.
+fn push_header_start(out: &mut String, entry: &Entry<'_>, between: &str) {
+    out.push_str("\n<header class=\"page-header\"><p class=\"kicker\">");
+    out.push_str(entry.kicker);
+    if entry.draft {
+        out.push_str(" <span class=\"draft-badge\">Draft</span>");
+    }
+    out.push_str("</p>");
+    out.push_str(between);
+    out.push_str("<h1>");
+    push_escaped(out, entry.title);
+    out.push_str("</h1>\n");
+    if let Some(summary) = truthy(entry.summary) {
+        out.push_str("<p class=\"lead\">");
+        push_escaped(out, summary);
+        out.push_str("</p>");
+    }
 }
 
 fn push_link(out: &mut String, root: &str, link: &LinkView) {
-    push_a(out, root, link.url.as_deref().unwrap_or(""), &link.title);
+    super::quote_html::push_link(out, root, link.url.as_deref().unwrap_or(""), &link.title);
 }
 
 /// `{% if content %}<div class="prose">{{ content | safe }}</div>{% endif %}`.
@@ -380,7 +378,7 @@ fn codebook(out: &mut String, rows: &[pages::ThemeRow], root: &str) {
         out.push_str("\">");
         match truthy(&r.url) {
             Some(url) => {
-                push_a(out, root, url, &r.theme.title);
+                super::quote_html::push_link(out, root, url, &r.theme.title);
                 out.push_str(" <span class=\"count\">");
                 push_count(out, &r.count);
                 out.push_str("</span>");
@@ -405,7 +403,7 @@ fn site_links<'a>(
         out.push_str("<li>");
         match truthy(url) {
             Some(url) => {
-                push_a(out, root, url, title);
+                super::quote_html::push_link(out, root, url, title);
                 out.push_str(" <span class=\"count\">");
                 push_participants_label(out, count);
                 out.push_str("</span>");
@@ -429,7 +427,7 @@ fn theme_overview(out: &mut String, parts: &Parts<'_>, t: usize, root: &str) {
         for &c in children {
             let s = &parts.theme_views[c];
             out.push_str("<li>");
-            push_a(out, root, &s.url, &s.title);
+            super::quote_html::push_link(out, root, &s.url, &s.title);
             out.push_str(" <span class=\"count\">");
             push_count(out, &s.count);
             out.push_str("</span>");
@@ -468,13 +466,13 @@ fn theme_overview(out: &mut String, parts: &Parts<'_>, t: usize, root: &str) {
     let table = pages::site_group_table(study, t);
     for g in &table.groups {
         out.push_str("<th scope=\"col\">");
-        push_a(out, root, &g.url, &g.title);
+        super::quote_html::push_link(out, root, &g.url, &g.title);
         out.push_str("</th>");
     }
     out.push_str("<th scope=\"col\">All groups</th></tr></thead>\n<tbody>");
     for row in &table.rows {
         out.push_str("<tr><th scope=\"row\">");
-        push_a(out, root, &row.heading.url, &row.heading.title);
+        super::quote_html::push_link(out, root, &row.heading.url, &row.heading.title);
         out.push_str("</th>");
         for cell in &row.cells {
             out.push_str("<td>");
@@ -644,7 +642,7 @@ impl Chrome<'_> {
             for c in &head.breadcrumbs {
                 out.push_str("<li>");
                 match truthy(&c.url) {
-                    Some(url) => push_a(out, root, url, &c.title),
+                    Some(url) => super::quote_html::push_link(out, root, url, &c.title),
                     None => {
                         out.push_str("<span aria-current=\"page\">");
                         push_escaped(out, &c.title);
@@ -757,13 +755,8 @@ impl<'a> List<'a> {
             out.push_str("\">\n<h3 id=\"sec-");
             push_escaped(out, &h.tag.id);
             out.push_str("\">");
-            push_a(out, root, &h.tag.url, &h.tag.title);
-            if section.continued {
-                out.push_str(" <span class=\"continued\">(continued)</span>");
-            }
-            out.push_str(" <span class=\"count\">");
-            push_count(out, &h.count);
-            out.push_str("</span></h3>\n");
+            super::quote_html::push_link(out, root, &h.tag.url, &h.tag.title);
+            push_heading_end(out, section.continued, &h.count, "</h3>\n");
             out.push_str(&section.quotes);
             for block in &section.by_site {
                 let b = block.head;
@@ -772,13 +765,8 @@ impl<'a> List<'a> {
                 out.push('-');
                 push_escaped(out, &b.site.id);
                 out.push_str("\">");
-                push_a(out, root, &b.site.url, &b.site.title);
-                if block.continued {
-                    out.push_str(" <span class=\"continued\">(continued)</span>");
-                }
-                out.push_str(" <span class=\"count\">");
-                push_count(out, &b.count);
-                out.push_str("</span></h4>\n");
+                super::quote_html::push_link(out, root, &b.site.url, &b.site.title);
+                push_heading_end(out, block.continued, &b.count, "</h4>\n");
                 out.push_str(&block.quotes);
                 out.push_str("</div>\n");
             }
@@ -825,15 +813,7 @@ impl<'a> List<'a> {
         }
         out.push_str("<button type=\"reset\" class=\"filter-reset\">Clear filters</button>\n</div>\n<p id=\"filter-status\" class=\"filter-status\" role=\"status\">");
         if p.total > 1 {
-            if p.first == p.last {
-                out.push_str("Showing quote ");
-                push_number(out, p.first);
-            } else {
-                out.push_str("Showing quotes ");
-                push_number(out, p.first);
-                out.push_str("&ndash;");
-                push_number(out, p.last);
-            }
+            push_quote_range(out, ("Showing quote ", "Showing quotes "), p.first, p.last);
             out.push_str(" of ");
             push_number(out, f.total);
         } else {
@@ -850,15 +830,7 @@ impl<'a> List<'a> {
         out.push_str("<nav class=\"pagination\" aria-label=\"");
         push_escaped(out, label);
         out.push_str("\">\n<p class=\"page-range\">");
-        if p.first == p.last {
-            out.push_str("Quote ");
-            push_number(out, p.first);
-        } else {
-            out.push_str("Quotes ");
-            push_number(out, p.first);
-            out.push_str("&ndash;");
-            push_number(out, p.last);
-        }
+        push_quote_range(out, ("Quote ", "Quotes "), p.first, p.last);
         out.push_str(" of ");
         push_number(out, p.quotes);
         out.push_str(" (page ");

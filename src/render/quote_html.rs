@@ -31,8 +31,8 @@ fn push_paragraphs(out: &mut String, paragraphs: &[std::borrow::Cow<'_, str>]) {
     }
 }
 
-/// A link to `root` + `url`, labelled `title`.
-fn push_link(out: &mut String, root: &str, url: &str, title: &str) {
+/// A link to `root` + `url`, labelled `title`: `<a href="{{ root }}{{ url }}">{{ title }}</a>`.
+pub(super) fn push_link(out: &mut String, root: &str, url: &str, title: &str) {
     out.push_str("<a href=\"");
     push_escaped(out, root);
     push_escaped(out, url);
