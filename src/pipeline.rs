@@ -514,7 +514,8 @@ pub fn build(opts: &BuildOptions) -> Outcome {
     session.release();
     timing("release caches", t);
     let downloads = sink.downloads.lock().ok().and_then(|mut d| d.take());
-    // A run without errors has made them beside its pages.
+    // A run without errors has made them beside its pages (the renderer calls
+    // `beside_pages` whenever it has a sink); made here should it not have.
     let downloads = downloads.unwrap_or_else(|| sink.write_downloads(&study, &rendered.homes));
     let written = downloads.and_then(|()| sink.write_all(&rendered.files));
     let (files, bytes) = (
