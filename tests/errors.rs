@@ -587,3 +587,22 @@ fn a_licence_that_is_neither_an_spdx_id_nor_a_url_is_at_its_line() {
         d.text
     );
 }
+
+#[test]
+fn a_quotes_file_that_is_not_yaml_hides_no_error_behind_unknown_quotes() {
+    // The syntax error is the one to fix: embeds and links to the quotes of that
+    // file are not reported as unknown (with a "did you mean" pointing elsewhere).
+    let s = TestStudy::fixture("minimal");
+    let quotes = "content/quotes/main.yaml";
+    let text = s.read(quotes);
+    s.write(quotes, text.replace("  site: beta", "   site: beta"));
+    let finding = "content/findings/summary.md";
+    let body = s.read(finding);
+    s.write(
+        finding,
+        format!("{body}\n![](quote:b-01)\n\nSee [this quote](quote:a-02).\n"),
+    );
+    let run = assert_fails(&s);
+    assert_eq!(run.errors().len(), 1, "{run}");
+    run.error_at(quotes, s.line_of(quotes, "   site: beta"), "");
+}

@@ -915,6 +915,18 @@ fn parse_page(
     Some(page)
 }
 
+/// The ids a quotes file that is not valid YAML seems to give, read line by
+/// line: `id: X` as a quote's first key (`- id: X`) or a key of its own.
+fn ids_in_unparsed_quotes(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.lines().filter_map(|line| {
+        let key = line.trim_start().trim_start_matches("- ").trim_start();
+        let value = key.strip_prefix("id:")?;
+        let value = value.split(" #").next().unwrap_or(value).trim();
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
 /// Quotes of any quotes file, with serde_yaml, reporting every problem.
 fn parse_quotes(
     map: &SourceMap,
@@ -924,6 +936,9 @@ fn parse_quotes(
 ) -> Vec<QuoteRecord> {
     let text = &map.get(file).text;
     let Some(value) = yaml::parse(map, file, text, 1, diags) else {
+        // The syntax error is reported; the quotes' ids are still known to be
+        // taken, so that embeds and links to them are not reported as unknown too.
+        broken.extend(ids_in_unparsed_quotes(text));
         return Vec::new();
     };
     let idx = LineIndex::new(text, 1);
@@ -1125,6 +1140,13 @@ mod tests {
                 std::fs::copy(entry.path(), &target).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn ids_are_read_from_a_quotes_file_that_is_not_yaml() {
+        let text = "- id: n-01\n  text: fine\n   site: north\n-   id: \"n-02\"  # second\n  id:\n- text: no id\n  other_id: x\n";
+        let ids: Vec<String> = ids_in_unparsed_quotes(text).collect();
+        assert_eq!(ids, ["n-01", "n-02"]);
     }
 
     /// Everything a load gives, as text, to compare two loads.

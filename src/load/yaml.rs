@@ -38,7 +38,7 @@ pub fn parse(
             diags.push(
                 sources
                     .error(Loc { file, pos }, format!("invalid YAML: {msg}"))
-                    .with_hint("check the indentation and quote text that contains `:` or `#`"),
+                    .with_hint("check the indentation, and put a value that contains `: ` or ` #` in double quotes: `text: \"She said: come back\"`"),
             );
             None
         }
