@@ -606,3 +606,46 @@ fn a_quotes_file_that_is_not_yaml_hides_no_error_behind_unknown_quotes() {
     assert_eq!(run.errors().len(), 1, "{run}");
     run.error_at(quotes, s.line_of(quotes, "   site: beta"), "");
 }
+
+#[test]
+fn a_link_to_a_quote_not_in_the_linked_list_says_how_to_link_the_quote() {
+    // a-02 is tagged `waiting` only: the care page does not list it.
+    let s = TestStudy::fixture("minimal");
+    let file = "content/findings/summary.md";
+    let text = s.read(file);
+    s.write(
+        file,
+        format!("{text}\nAs [one person put it](theme:care#q-a-02).\n"),
+    );
+    let run = assert_fails(&s);
+    let d = run.error_at(
+        file,
+        s.line_of(file, "theme:care#q-a-02"),
+        "quote `a-02` is not listed on `theme:care`",
+    );
+    assert!(d.text.contains("`quote:a-02`"), "{}", d.text);
+}
+
+#[test]
+fn a_link_into_a_list_to_a_withdrawn_quote_is_plain_text_with_a_warning() {
+    let s = TestStudy::fixture("minimal");
+    s.write("content/privacy.yaml", "withdrawn: [A-02]\n");
+    let file = "content/findings/summary.md";
+    let text = s.read(file);
+    s.write(
+        file,
+        format!("{text}\nAs [one person put it](theme:waiting#q-a-02).\n"),
+    );
+    let run = s.build();
+    run.assert_ok();
+    let line = s.line_of(file, "theme:waiting#q-a-02");
+    assert!(
+        run.diagnostics().iter().any(|d| !d.is_error()
+            && d.is_at(file, line)
+            && d.message.contains("withdrawn participant")),
+        "{run}"
+    );
+    let html = read_page(&s.out(), "findings/summary/index.html");
+    assert!(html.contains("As one person put it."), "{html}");
+    assert!(!html.contains("q-a-02"), "{html}");
+}

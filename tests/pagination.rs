@@ -442,3 +442,26 @@ fn a_very_large_page_size_is_a_warning_at_its_line() {
         .unwrap_or_else(|| panic!("no warning at study.yaml:{line}:\n{}", run.stderr));
     assert!(warning.text.contains("page_size: 5000"), "{}", warning.text);
 }
+
+#[test]
+fn a_link_to_a_quote_in_a_list_leads_to_the_page_of_the_list_that_shows_it() {
+    // With one quote a page, the waiting list's second quote is on its page 2:
+    // `theme:waiting#q-ID` must lead there, not to the list's first page.
+    let (study, out) = built_at(1, "");
+    let second = listed_quotes(&read_page(&out, "themes/waiting/page/2/index.html"));
+    let id = second.first().expect("a quote on page 2");
+    let file = "content/findings/across-sites.md";
+    let text = study.read(file);
+    study.write(
+        file,
+        format!("{text}\nAs [one person said](theme:waiting#q-{id}).\n"),
+    );
+    study.build_into(&out, &[]).assert_ok();
+    let html = read_page(&out, "findings/across-sites/index.html");
+    let anchor = format!("#q-{id}");
+    assert!(
+        links(&html).contains(&format!("../../themes/waiting/page/2/index.html{anchor}")),
+        "no link to page 2 of the waiting list: {:?}",
+        links(&html)
+    );
+}

@@ -53,6 +53,22 @@ pub trait EmbedQuote {
     fn embed(&self, quote: usize, anchor: String, root: &str) -> Result<String, Diagnostic>;
     /// The quote's home: the page of its list that shows it, with its anchor.
     fn home(&self, quote: usize) -> String;
+    /// The page of `list` that shows `quote` (a long list has several), or
+    /// `None` when the list does not hold it.
+    fn page_showing(&self, list: QuoteList, quote: usize) -> Option<String>;
+}
+
+/// A page's list of quotes, which a `#q-ID` fragment can point into.
+#[derive(Clone, Copy)]
+pub enum QuoteList {
+    /// A theme's quotes, its subthemes' included.
+    Theme(usize),
+    /// A theme at a site: (theme, site).
+    ThemeSite(usize, usize),
+    /// A site's quotes.
+    Site(usize),
+    /// A responder group's quotes.
+    Group(usize),
 }
 
 /// Where a reference leads, or why it cannot.
@@ -474,7 +490,7 @@ fn resolve(study: &Study, dest: &str, quotes: &dyn EmbedQuote) -> Option<Target>
             did_you_mean(id, map.keys().map(String::as_str)),
         ))
     };
-    let url = match kind {
+    let (url, list) = match kind {
         RefKind::Theme => {
             // `theme:ID/site:SITE` is the theme-by-site page.
             let (tid, site) = match rest.split_once("/site:") {
@@ -486,7 +502,7 @@ fn resolve(study: &Study, dest: &str, quotes: &dyn EmbedQuote) -> Option<Target>
                 Err(e) => return Some(e),
             };
             match site {
-                None => urls::theme(tid),
+                None => (urls::theme(tid), Some(QuoteList::Theme(t))),
                 Some(sid) => {
                     let s = match lookup(RefKind::Site, sid) {
                         Ok(s) => s,
@@ -504,20 +520,20 @@ fn resolve(study: &Study, dest: &str, quotes: &dyn EmbedQuote) -> Option<Target>
                             Some(format!("link to the theme instead: (theme:{tid})")),
                         ));
                     }
-                    urls::theme_site(tid, sid)
+                    (urls::theme_site(tid, sid), Some(QuoteList::ThemeSite(t, s)))
                 }
             }
         }
         RefKind::Site => match lookup(kind, rest) {
-            Ok(_) => urls::site(rest),
+            Ok(s) => (urls::site(rest), Some(QuoteList::Site(s))),
             Err(e) => return Some(e),
         },
         RefKind::Group => match lookup(kind, rest) {
-            Ok(_) => urls::group(rest),
+            Ok(g) => (urls::group(rest), Some(QuoteList::Group(g))),
             Err(e) => return Some(e),
         },
         RefKind::Finding => match lookup(kind, rest) {
-            Ok(_) => urls::finding(rest),
+            Ok(_) => (urls::finding(rest), None),
             Err(e) => return Some(e),
         },
         RefKind::Quote => match lookup(kind, rest) {
@@ -525,7 +541,31 @@ fn resolve(study: &Study, dest: &str, quotes: &dyn EmbedQuote) -> Option<Target>
             Err(e) => return Some(e),
         },
     };
-    Some(Target::Url(with_fragment(url)))
+    // `#q-ID` on a page that lists quotes points at a quote: it leads to the
+    // page of the list that shows it, and follows the quote when it is withheld.
+    // A fragment that names no quote (a heading such as "Q-sort method") is
+    // checked against the finished page like any other.
+    let quote_fragment = fragment
+        .and_then(|f| f.strip_prefix("q-"))
+        .zip(list)
+        .map(|(qid, list)| (qid, list, lookup(RefKind::Quote, qid)));
+    match quote_fragment {
+        Some((_, list, Ok(q))) => match quotes.page_showing(list, q) {
+            Some(page) => Some(Target::Url(with_fragment(page))),
+            None => Some(Target::Broken(
+                format!(
+                    "broken link: quote `{}` is not listed on `{dest}`",
+                    study.quotes[q].id
+                ),
+                Some(format!(
+                    "link to the quote itself with `quote:{}`, which leads to the page that shows it",
+                    study.quotes[q].id
+                )),
+            )),
+        },
+        Some((_, _, Err(Target::Broken(..)))) | None => Some(Target::Url(with_fragment(url))),
+        Some((_, _, Err(withheld))) => Some(withheld),
+    }
 }
 
 /// The text a Markdown body shows once rendered: formatting, entities and line

@@ -171,6 +171,7 @@ struct Embedder<'a> {
     theme: &'a SiteTheme,
     homes: &'a [String],
     tags: &'a TagUrls,
+    lists: &'a paginate::Lists,
 }
 
 impl markdown::EmbedQuote for Embedder<'_> {
@@ -187,6 +188,28 @@ impl markdown::EmbedQuote for Embedder<'_> {
 
     fn home(&self, quote: usize) -> String {
         self.homes[quote].clone()
+    }
+
+    fn page_showing(&self, list: markdown::QuoteList, quote: usize) -> Option<String> {
+        use markdown::QuoteList;
+        let study = self.study;
+        let (first, layout) = match list {
+            QuoteList::Theme(t) => (
+                urls::theme(&study.themes[t].common.id),
+                &self.lists.themes[t],
+            ),
+            QuoteList::ThemeSite(t, s) => (
+                urls::theme_site(&study.themes[t].common.id, &study.sites[s].common.id),
+                self.lists.theme_sites[t][s].as_ref()?,
+            ),
+            QuoteList::Site(s) => (urls::site(&study.sites[s].common.id), &self.lists.sites[s]),
+            QuoteList::Group(g) => (
+                urls::group(&study.groups[g].common.id),
+                &self.lists.groups[g],
+            ),
+        };
+        let k = layout.page_showing(quote, self.lists.size)?;
+        Some(paginate::page_path(&first, k))
     }
 }
 
@@ -678,6 +701,7 @@ impl Renderer {
             theme,
             homes: &homes,
             tags: &tags,
+            lists: &prepared.lists,
         };
         let mut docs: Vec<((&'static str, usize), &crate::model::Doc, String)> = Vec::new();
         if let Some(h) = &study.home {

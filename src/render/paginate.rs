@@ -385,6 +385,12 @@ impl Layout {
         page_count(self.entries.len(), size)
     }
 
+    /// The page (from 0) that shows quote `q`, if the list holds it.
+    pub fn page_showing(&self, q: QuoteIx, size: usize) -> Option<usize> {
+        let at = self.entries.iter().position(|e| e.quote as usize == q)?;
+        Some(at / size.max(1))
+    }
+
     /// The quotes of page `k` (from 0), in order.
     fn slice(&self, k: usize, size: usize) -> &[Entry] {
         let start = (k * size).min(self.entries.len());
