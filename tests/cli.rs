@@ -189,3 +189,60 @@ fn a_build_on_a_pipe_shows_no_progress_line() {
         "{run}"
     );
 }
+
+#[test]
+fn the_getting_started_lines_in_the_docs_are_what_init_build_and_check_print() {
+    // docs/content-format.md shows what a new author sees; times are left out.
+    let doc = fs::read_to_string(repo_root().join("docs/content-format.md")).unwrap();
+    let plain = |s: &str| -> String {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        let is_time = |i: usize| {
+            words.get(i + 1) == Some(&"ms") && words[i].bytes().all(|b| b.is_ascii_digit())
+        };
+        let words: Vec<&str> = (0..words.len())
+            .map(|i| if is_time(i) { "N" } else { words[i] })
+            .collect();
+        words.join(" ")
+    };
+    let doc = plain(&doc);
+    let tmp = TestStudy::empty();
+    let init = thematic(&["init", "my-study"], tmp.root());
+    init.assert_ok();
+    let build = thematic(&["build", "my-study"], tmp.root());
+    build.assert_ok();
+    let check = thematic(&["check", "my-study"], tmp.root());
+    check.assert_ok();
+    let summary = check
+        .stdout
+        .lines()
+        .chain(check.stderr.lines())
+        .find(|l| l.starts_with("No errors: "))
+        .unwrap_or_else(|| panic!("no summary line\n{check}"));
+    let pages = summary.split(" from ").next().unwrap();
+    // Every place the docs show one of these lines shows it as printed.
+    let first_line = |r: &Run| r.stdout.lines().next().unwrap_or_default().to_string();
+    for printed in [first_line(&init), first_line(&build), pages.to_string()] {
+        let printed = plain(&printed);
+        // The words before the first figure: `Built`, `Created a starter study in my-study`.
+        let opening: String = printed
+            .split(' ')
+            .take_while(|w| !w.bytes().any(|b| b.is_ascii_digit()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let shown: Vec<&str> = doc
+            .match_indices(&opening)
+            .map(|(i, _)| &doc[i..])
+            .collect();
+        assert!(
+            !shown.is_empty(),
+            "docs/content-format.md never shows {printed:?}"
+        );
+        for s in shown {
+            assert!(
+                s.starts_with(&printed),
+                "docs/content-format.md shows {:?}, but thematic prints {printed:?}",
+                &s[..printed.len().min(s.len())]
+            );
+        }
+    }
+}
