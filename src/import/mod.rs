@@ -154,7 +154,8 @@ pub struct Report {
 impl Report {
     /// What the run did, a line each: skipped passages (one line per reason: a
     /// project without a site variable skips every passage for the same one),
-    /// theme pages the project no longer has, and each file written.
+    /// theme pages the project no longer has, notes on kept or removed parents, and
+    /// each file written.
     pub fn details(&self) -> Vec<String> {
         let plan = &self.plan;
         let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
@@ -184,6 +185,9 @@ impl Report {
             lines.push(format!(
                 "note: {path} is no longer in the project; it was kept for its text: delete it if it is not needed"
             ));
+        }
+        for note in &plan.notes {
+            lines.push(format!("note: {note}"));
         }
         let verb = if self.dry_run { "would write" } else { "wrote" };
         for f in &plan.files {

@@ -1,8 +1,11 @@
 //! From [`Incoming`] and the study on disk to the files an import writes.
 //!
 //! An import owns a few things and leaves the rest to the author:
-//! - a theme's `title`, `parent`, `color` and `guid` (its body, summary, order and
-//!   draft flag are the author's and are kept, byte for byte for the body);
+//! - a theme's `title`, `parent`, `color` and `guid`, where the project gives
+//!   them: a matched theme's page is edited in place, so everything else in it (the
+//!   body, summary, order, draft flag, comments, and a `parent` where the project
+//!   has the code at the top level or has no tree, as a spreadsheet) is kept byte
+//!   for byte;
 //! - one quotes file, `content/quotes/NAME.yaml`, which it rewrites whole; a quote's
 //!   `context`, `original` and `draft`, which the author may have added there, are
 //!   kept when the quote comes again;
@@ -61,6 +64,10 @@ pub struct Plan {
     pub themes_gone: Vec<String>,
     /// The quotes file the import owns.
     pub quotes_file: String,
+    /// What the author should know about a theme's `parent`: one the page kept
+    /// though the project has the code at the top level, or one removed because
+    /// it made a cycle with the project's tree.
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -228,7 +235,25 @@ pub fn plan(study_dir: &Path, incoming: &Incoming, name: &str) -> Result<Plan, E
     Ok(plan)
 }
 
+/// One incoming theme, matched or new, on its way to a file.
+struct ThemePlan<'a> {
+    id: String,
+    /// The existing page it updates.
+    page: Option<&'a PageRecord>,
+    /// The parent it will have: the project's, or else the page's own.
+    parent: Option<String>,
+    /// True when `parent` is the page's own, kept because the project gives none.
+    kept_parent: bool,
+}
+
 /// Theme ids for each incoming theme; theme files to write.
+///
+/// A matched theme's page is edited in place: only the fields the import owns and
+/// the project gives a value for (`title`, `parent`, `color`, `guid`) are set, and
+/// only when they differ. Every other line of the front matter (`order`, `summary`,
+/// `draft`, an explicit `id`, comments) and the body stay byte for byte. A code at
+/// the top of the project gives no parent, so the page keeps its own: a tree built
+/// in the theme pages survives a spreadsheet, a flat codebook and a re-import.
 fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec<String> {
     let pages: Vec<&PageRecord> = existing.pages(PageKind::Theme).collect();
     let mut ids = Ids(pages.iter().map(|p| p.id.value.clone()).collect());
@@ -240,114 +265,234 @@ fn plan_themes(existing: &Existing, incoming: &Incoming, plan: &mut Plan) -> Vec
         .iter()
         .filter_map(|p| p.title.as_deref().map(|t| (t.trim().to_lowercase(), *p)))
         .collect();
-    let mut out: Vec<String> = Vec::with_capacity(incoming.themes.len());
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut planned: Vec<ThemePlan<'_>> = Vec::with_capacity(incoming.themes.len());
     for theme in &incoming.themes {
         let found = match &theme.guid {
             Some(g) => by_guid.get(&normalise_guid(g)).copied(),
             None => by_title.get(&theme.title.trim().to_lowercase()).copied(),
         };
-        let parent = theme.parent.and_then(|p| out.get(p).cloned());
-        match found {
-            Some(page) => {
-                let id = page.id.value.clone();
-                seen.insert(id.clone());
-                let front = ThemeFront {
-                    explicit_id: explicit_id(existing, page),
-                    title: theme.title.clone(),
-                    order: page.order,
-                    summary: page.summary.clone(),
-                    draft: page.draft,
-                    parent,
-                    color: theme.color.clone().or_else(|| page.color.clone()),
-                    guid: theme.guid.as_deref().map(normalise_guid),
-                };
-                let rel = existing.rel(page.file);
-                let text = existing.sources.map.get(page.file).text.clone();
-                let contents = format!("---\n{}---\n{}", front.yaml(), body_of(&text));
-                if contents != *text {
-                    plan.themes.changed += 1;
-                    plan.files.push(FileChange {
-                        path: rel,
-                        contents,
-                        new: false,
-                    });
-                }
-                out.push(id);
-            }
-            None => {
-                let id = ids.fresh(&theme.title, "theme");
-                seen.insert(id.clone());
-                let front = ThemeFront {
-                    explicit_id: None,
-                    title: theme.title.clone(),
-                    order: None,
-                    summary: None,
-                    draft: false,
-                    parent,
-                    color: theme.color.clone(),
-                    guid: theme.guid.as_deref().map(normalise_guid),
-                };
-                let body = theme
-                    .description
-                    .as_deref()
-                    .map(|d| format!("{}\n", d.trim()))
-                    .unwrap_or_default();
-                plan.themes.added += 1;
-                plan.files.push(FileChange {
-                    path: format!("content/themes/{id}.md"),
-                    contents: format!("---\n{}---\n{body}", front.yaml()),
-                    new: true,
-                });
-                out.push(id);
+        let project_parent = theme
+            .parent
+            .and_then(|p| planned.get(p).map(|t| t.id.clone()));
+        let own_parent = found.and_then(|p| p.parent.as_ref().map(|s| s.value.clone()));
+        let kept_parent = project_parent.is_none() && own_parent.is_some();
+        let id = match found {
+            Some(page) => page.id.value.clone(),
+            None => ids.fresh(&theme.title, "theme"),
+        };
+        planned.push(ThemePlan {
+            id,
+            page: found,
+            parent: project_parent.or(own_parent),
+            kept_parent,
+        });
+    }
+    let dropped = break_parent_cycles(&pages, &mut planned);
+
+    let hierarchy = incoming.themes.iter().any(|t| t.parent.is_some());
+    for (theme, t) in incoming.themes.iter().zip(&planned) {
+        let Some(page) = t.page else {
+            let front = ThemeFront {
+                title: theme.title.clone(),
+                parent: t.parent.clone(),
+                color: theme.color.clone(),
+                guid: theme.guid.as_deref().map(normalise_guid),
+            };
+            let body = theme
+                .description
+                .as_deref()
+                .map(|d| format!("{}\n", d.trim()))
+                .unwrap_or_default();
+            plan.themes.added += 1;
+            plan.files.push(FileChange {
+                path: format!("content/themes/{}.md", t.id),
+                contents: format!("---\n{}---\n{body}", front.yaml()),
+                new: true,
+            });
+            continue;
+        };
+        let rel = existing.rel(page.file);
+        let own_parent = page.parent.as_ref().map(|p| p.value.as_str());
+        let shown_parent = own_parent.unwrap_or_default();
+        if let Some((_, cycle)) = dropped.iter().find(|(id, _)| *id == t.id) {
+            plan.notes.push(format!(
+                "{rel}: `parent: {shown_parent}` removed: with the project's tree it made a cycle ({cycle})"
+            ));
+        } else if t.kept_parent && hierarchy {
+            plan.notes.push(format!(
+                "{rel} keeps its `parent: {shown_parent}`, though the project has this code at the top level: delete the line to follow the project"
+            ));
+        }
+        let mut edits: Vec<(&str, Option<String>)> = Vec::new();
+        if page.title.as_deref() != Some(theme.title.as_str()) {
+            edits.push(("title", Some(yaml_string(&theme.title))));
+        }
+        if own_parent != t.parent.as_deref() {
+            edits.push(("parent", t.parent.clone()));
+        }
+        if let Some(c) = &theme.color {
+            if page.color.as_deref() != Some(c.as_str()) {
+                edits.push(("color", Some(yaml_string(c))));
             }
         }
+        if let Some(g) = theme.guid.as_deref().map(normalise_guid) {
+            if page.guid.as_deref().map(normalise_guid).as_deref() != Some(g.as_str()) {
+                edits.push(("guid", Some(yaml_string(&g))));
+            }
+        }
+        if edits.is_empty() {
+            continue;
+        }
+        let text = &existing.sources.map.get(page.file).text;
+        let contents = edit_front(text, &edits);
+        if contents != **text {
+            plan.themes.changed += 1;
+            plan.files.push(FileChange {
+                path: rel,
+                contents,
+                new: false,
+            });
+        }
     }
+
     // Themes an earlier import of a project with GUIDs wrote, and this one lacks.
     if incoming.themes.iter().any(|t| t.guid.is_some()) {
+        let seen: BTreeSet<&str> = planned.iter().map(|t| t.id.as_str()).collect();
         plan.themes_gone = pages
             .iter()
-            .filter(|p| p.guid.is_some() && !seen.contains(&p.id.value))
+            .filter(|p| p.guid.is_some() && !seen.contains(p.id.value.as_str()))
             .map(|p| existing.rel(p.file))
             .collect();
     }
+    planned.into_iter().map(|t| t.id).collect()
+}
+
+/// Removes each kept parent that closes a cycle with the project's tree (a code
+/// moved above its former parent in the project): the project's tree wins. Returns
+/// the ids whose parent was removed, each with the cycle it made.
+fn break_parent_cycles(
+    pages: &[&PageRecord],
+    planned: &mut [ThemePlan<'_>],
+) -> Vec<(String, String)> {
+    let mut parents: HashMap<String, Option<String>> = pages
+        .iter()
+        .map(|p| {
+            (
+                p.id.value.clone(),
+                p.parent.as_ref().map(|s| s.value.clone()),
+            )
+        })
+        .collect();
+    for t in planned.iter() {
+        parents.insert(t.id.clone(), t.parent.clone());
+    }
+    let mut dropped = Vec::new();
+    for t in planned.iter_mut().filter(|t| t.kept_parent) {
+        let mut chain = vec![t.id.clone()];
+        let mut at = t.parent.clone();
+        while let Some(id) = at {
+            if id == t.id {
+                chain.push(id);
+                dropped.push((t.id.clone(), chain.join(" -> ")));
+                t.parent = None;
+                t.kept_parent = false;
+                parents.insert(t.id.clone(), None);
+                break;
+            }
+            if chain.contains(&id) || chain.len() > parents.len() {
+                break;
+            }
+            chain.push(id.clone());
+            at = parents.get(&id).cloned().flatten();
+        }
+    }
+    dropped
+}
+
+/// `text` (a page file) with the top-level front-matter fields in `edits` set
+/// (`Some`, a YAML value) or removed (`None`); every other byte stays as it was.
+/// A field that is not there yet is added at the end of the front matter.
+fn edit_front(text: &str, edits: &[(&str, Option<String>)]) -> String {
+    let (bom, rest) = match text.strip_prefix('\u{feff}') {
+        Some(r) => ("\u{feff}", r),
+        None => ("", text),
+    };
+    let mut lines: Vec<&str> = rest.split_inclusive('\n').collect();
+    let fenced = lines.first().is_some_and(|l| l.trim_end() == "---");
+    let close = lines
+        .iter()
+        .skip(1)
+        .position(|l| matches!(l.trim_end(), "---" | "..."))
+        .map(|i| i + 1);
+    let (Some(close), true) = (close, fenced) else {
+        // No front matter (a theme page always has one): give it one.
+        let yaml: String = edits
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}: {v}\n")))
+            .collect();
+        return format!("{bom}---\n{yaml}---\n{rest}");
+    };
+    let nl = if lines[0].ends_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut front: Vec<String> = lines[1..close].iter().map(|l| l.to_string()).collect();
+    for (key, value) in edits {
+        let new_line = value.as_ref().map(|v| format!("{key}: {v}{nl}"));
+        match front.iter().position(|l| top_level_key(l) == Some(key)) {
+            Some(start) => {
+                // The field's value runs on over indented lines (a block scalar or
+                // a folded one), and blank lines between them.
+                let mut end = start + 1;
+                let mut last = start + 1;
+                while end < front.len() {
+                    let l = &front[end];
+                    if l.trim().is_empty() {
+                        end += 1;
+                    } else if l.starts_with([' ', '\t']) {
+                        end += 1;
+                        last = end;
+                    } else {
+                        break;
+                    }
+                }
+                front.splice(start..last, new_line);
+            }
+            None => front.extend(new_line),
+        }
+    }
+    // Every front-matter line ends in a line break: the closing fence follows it.
+    lines.splice(1..close, front.iter().map(String::as_str));
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(bom);
+    out.extend(lines);
     out
 }
 
-/// The `id` a page's front matter spells out, if it does (else it is the file name).
-fn explicit_id(existing: &Existing, page: &PageRecord) -> Option<String> {
-    let stem = existing
-        .rel(page.file)
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.strip_suffix(".md"))
-        .map(str::to_string);
-    (stem.as_deref() != Some(page.id.value.as_str())).then(|| page.id.value.clone())
-}
-
-/// The Markdown body of a page file: everything after the closing `---` line.
-fn body_of(text: &str) -> &str {
-    let rest = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(after_open) = rest.strip_prefix("---") else {
-        return "";
-    };
-    let mut offset = 0;
-    for line in after_open.split_inclusive('\n').skip(1) {
-        offset += line.len();
-        if line.trim_end() == "---" {
-            let first_len = after_open.split_inclusive('\n').next().map_or(0, str::len);
-            return &after_open[first_len + offset..];
-        }
+/// The key a front-matter line starts at column 0 (`key: value`, `key:` or
+/// `"key": value`), if it does.
+fn top_level_key(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    if let Some(q @ ('"' | '\'')) = line.chars().next() {
+        let close = line[1..].find(q)? + 1;
+        return line[close + 1..]
+            .trim_start()
+            .starts_with(':')
+            .then(|| &line[1..close]);
     }
-    ""
+    if line.starts_with([' ', '\t', '#', '-']) {
+        return None;
+    }
+    let colon = line
+        .find(": ")
+        .or_else(|| line.strip_suffix(':').map(str::len))?;
+    Some(line[..colon].trim_end()).filter(|k| !k.is_empty())
 }
 
+/// The front matter of a new theme page.
 struct ThemeFront {
-    explicit_id: Option<String>,
     title: String,
-    order: Option<i64>,
-    summary: Option<String>,
-    draft: bool,
     parent: Option<String>,
     color: Option<String>,
     guid: Option<String>,
@@ -355,22 +500,9 @@ struct ThemeFront {
 
 impl ThemeFront {
     fn yaml(&self) -> String {
-        let mut s = String::new();
-        if let Some(id) = &self.explicit_id {
-            s.push_str(&format!("id: {id}\n"));
-        }
-        s.push_str(&format!("title: {}\n", yaml_string(&self.title)));
+        let mut s = format!("title: {}\n", yaml_string(&self.title));
         if let Some(p) = &self.parent {
             s.push_str(&format!("parent: {p}\n"));
-        }
-        if let Some(o) = self.order {
-            s.push_str(&format!("order: {o}\n"));
-        }
-        if let Some(sm) = &self.summary {
-            s.push_str(&format!("summary: {}\n", yaml_string(sm)));
-        }
-        if self.draft {
-            s.push_str("draft: true\n");
         }
         if let Some(c) = &self.color {
             s.push_str(&format!("color: {}\n", yaml_string(c)));
@@ -700,11 +832,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bodies_are_kept_byte_for_byte() {
-        let text = "---\ntitle: A\n---\nBody line\n\n---\nnot front matter\n";
-        assert_eq!(body_of(text), "Body line\n\n---\nnot front matter\n");
-        assert_eq!(body_of("---\ntitle: A\n---\n"), "");
-        assert_eq!(body_of("no front matter"), "");
+    fn front_matter_edits_touch_only_their_fields() {
+        let text = "---\nid: bus\ntitle: A\n# the author's note\nparent: access\norder: 2\nsummary: >\n  Two\n\n  lines.\ncolor: red\n---\nBody line\n\n---\nnot front matter\n";
+        // Set one, replace a folded one, remove one, add one; the rest as it was.
+        let out = edit_front(
+            text,
+            &[
+                ("title", Some("\"B\"".into())),
+                ("summary", Some("\"S\"".into())),
+                ("color", None),
+                ("guid", Some("\"G\"".into())),
+            ],
+        );
+        assert_eq!(
+            out,
+            "---\nid: bus\ntitle: \"B\"\n# the author's note\nparent: access\norder: 2\nsummary: \"S\"\nguid: \"G\"\n---\nBody line\n\n---\nnot front matter\n"
+        );
+        assert_eq!(edit_front(text, &[]), text);
+        // CRLF lines and a byte-order mark are kept.
+        let crlf = "\u{feff}---\r\ntitle: A\r\n---\r\nBody\r\n";
+        assert_eq!(
+            edit_front(crlf, &[("parent", Some("p".into()))]),
+            "\u{feff}---\r\ntitle: A\r\nparent: p\r\n---\r\nBody\r\n"
+        );
+        // A key inside a value, or a comment, is not the field.
+        let nested = "---\ntitle: A\nsummary: |\n  parent: x\n#parent: y\n---\n";
+        assert_eq!(edit_front(nested, &[("parent", None)]), nested);
+    }
+
+    #[test]
+    fn top_level_keys_are_found() {
+        assert_eq!(top_level_key("title: A\n"), Some("title"));
+        assert_eq!(top_level_key("parent:\r\n"), Some("parent"));
+        assert_eq!(top_level_key("\"guid\" : x\n"), Some("guid"));
+        assert_eq!(top_level_key("  title: A\n"), None);
+        assert_eq!(top_level_key("# title: A\n"), None);
+        assert_eq!(top_level_key("- a\n"), None);
+        assert_eq!(top_level_key("plain text\n"), None);
     }
 
     #[test]
