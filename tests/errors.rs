@@ -649,3 +649,60 @@ fn a_link_into_a_list_to_a_withdrawn_quote_is_plain_text_with_a_warning() {
     assert!(html.contains("As one person put it."), "{html}");
     assert!(!html.contains("q-a-02"), "{html}");
 }
+
+#[test]
+fn a_key_given_twice_is_reported_where_it_is_repeated() {
+    let s = TestStudy::fixture("minimal");
+    let theme = "content/themes/access.md";
+    s.write(
+        theme,
+        "---\ntitle: Access\norder: 2\nsummary: Getting in.\norder: 3\n---\nGetting there.\n",
+    );
+    let quotes = "content/quotes/main.yaml";
+    let text = s.read(quotes);
+    s.write(
+        quotes,
+        text.replace("  site: beta\n", "  site: beta\n  site: gamma\n"),
+    );
+    let run = assert_fails(&s);
+    // waiting.md's `parent: access` is not reported: access.md has its own error.
+    assert_eq!(run.errors().len(), 2, "{run}");
+    let d = run.error_at(theme, 5, "`order` is given twice");
+    assert!(
+        d.text.contains("keep one of the two `order:` lines"),
+        "{}",
+        d.text
+    );
+    run.error_at(
+        quotes,
+        s.line_of(quotes, "site: gamma"),
+        "`site` is given twice",
+    );
+}
+
+#[test]
+fn a_sort_order_that_is_not_a_number_says_what_to_write() {
+    let s = TestStudy::fixture("minimal");
+    let theme = "content/themes/access.md";
+    s.edit(theme, "order: 2", "order: first");
+    let run = assert_fails(&s);
+    run.error_at(
+        theme,
+        3,
+        "must be a whole number, such as 1 (lower numbers come first)",
+    );
+}
+
+#[test]
+fn several_themes_without_brackets_are_told_to_be_a_list() {
+    let s = TestStudy::fixture("minimal");
+    let quotes = "content/quotes/main.yaml";
+    s.edit(quotes, "themes: [care, waiting]", "themes: care, waiting");
+    let run = assert_fails(&s);
+    let d = run.error_at(
+        quotes,
+        s.line_of(quotes, "themes: care, waiting"),
+        "care, waiting",
+    );
+    assert!(d.text.contains("`themes: [care, waiting]`"), "{}", d.text);
+}

@@ -725,7 +725,7 @@ fn parse_study(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Option
             )
             .unwrap_or_default(),
         language: r.text("language"),
-        participants: r.get("participants", "a whole number"),
+        participants: r.get("participants", "a whole number, such as 33"),
         published: r.text("published"),
         doi: r.text("doi").map(|s| s.value),
         base_url: r.text("base_url"),
@@ -790,7 +790,7 @@ fn parse_privacy(map: &SourceMap, file: FileId, diags: &mut Diagnostics) -> Opti
         .text_list("withdrawn")
         .map(|l| l.value)
         .unwrap_or_default();
-    let min = r.get_spanned::<u32>("min_cell_participants", "a whole number");
+    let min = r.get_spanned::<u32>("min_cell_participants", "a whole number, such as 5");
     let small_cells = r.text("small_cells");
     let allow_loc = r.loc_of("allow");
     let allow_keys = idx
@@ -895,7 +895,10 @@ fn parse_page(
         file,
         id,
         title: title.map(|t| t.value),
-        order: r.get("order", "a whole number"),
+        order: r.get(
+            "order",
+            "a whole number, such as 1 (lower numbers come first)",
+        ),
         summary: r.text("summary").map(|s| s.value),
         draft: r.flag("draft"),
         parent: r.text("parent"),
@@ -907,7 +910,7 @@ fn parse_page(
             .text_list("languages")
             .map(|l| l.value)
             .unwrap_or_default(),
-        participants: r.get("participants", "a whole number"),
+        participants: r.get("participants", "a whole number, such as 12"),
         body: body.to_string(),
         body_line,
     };

@@ -35,6 +35,23 @@ pub fn parse(
             if let Some(i) = msg.find(" at line ") {
                 msg.truncate(i);
             }
+            // The parser places a repeated key at the start of its mapping: point
+            // at the repeat instead, which is the line to remove.
+            const REPEATED: &str = "duplicate entry with key \"";
+            if let Some(key) = msg
+                .find(REPEATED)
+                .and_then(|at| msg[at + REPEATED.len()..].strip_suffix('"'))
+            {
+                let at = pos.line.saturating_sub(first_line) as usize;
+                let (line, column) = repeated_key(text, at, key).unwrap_or((at, 0));
+                let pos = Position::at(line as u32 + first_line, column as u32 + 1);
+                diags.push(
+                    sources
+                        .error(Loc { file, pos }, format!("`{key}` is given twice"))
+                        .with_hint(format!("keep one of the two `{key}:` lines")),
+                );
+                return None;
+            }
             diags.push(
                 sources
                     .error(Loc { file, pos }, format!("invalid YAML: {msg}"))
@@ -43,6 +60,46 @@ pub fn parse(
             None
         }
     }
+}
+
+/// The second line (0-based) and column of `key:` in the block mapping whose
+/// first key is on line `start`: keys at that key's column, up to the first
+/// line indented less.
+fn repeated_key(text: &str, start: usize, key: &str) -> Option<(usize, usize)> {
+    // (column of the key, indentation, text from the key on), after any `- `.
+    fn key_column(line: &str) -> (usize, usize, &str) {
+        let rest = line.trim_start();
+        let key_rest = rest.strip_prefix("- ").map_or(rest, str::trim_start);
+        (
+            line.len() - key_rest.len(),
+            line.len() - rest.len(),
+            key_rest,
+        )
+    }
+    let mut lines = text.lines().enumerate().skip(start);
+    let (_, first) = lines.next()?;
+    let (column, _, _) = key_column(first);
+    let names = |rest: &str| {
+        rest.strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with(':'))
+    };
+    let mut seen = names(key_column(first).2);
+    for (n, line) in lines {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (at, indent, rest) = key_column(line);
+        if indent < column {
+            break;
+        }
+        if at == column && names(rest) {
+            if seen {
+                return Some((n, column));
+            }
+            seen = true;
+        }
+    }
+    None
 }
 
 /// One scanned line: its indentation, whether it starts a list item, and the key it names.
@@ -485,6 +542,17 @@ pub fn describe(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_key_is_found_in_its_own_mapping() {
+        let text = "- id: a\n  site: x\n  # site: y\n  other:\n    site: z\n  site: w\n- id: b\n  site: v\n";
+        assert_eq!(repeated_key(text, 0, "site"), Some((5, 2)));
+        assert_eq!(repeated_key(text, 6, "site"), None);
+        assert_eq!(
+            repeated_key("order: 1\nord: 2\norder: 3\n", 0, "order"),
+            Some((2, 0))
+        );
+    }
 
     const QUOTES: &str = "defaults:\n  site: kampala\n  group: low\nquotes:\n  - id: a\n    text: >-\n      words: here\n    themes: [x]\n  - id: b\n\n    site: other\n";
 

@@ -488,6 +488,8 @@ impl Validator<'_> {
                             .with_hint("remove `parent:` or name another theme"),
                     ),
                     Some(&pi) => parent[i] = Some(pi),
+                    // The parent's page has errors of its own, already reported.
+                    None if self.invalid.contains(&(RefKind::Theme, p.value.clone())) => {}
                     None => errors.push(
                         self.map
                             .error(p.loc, format!("unknown parent theme `{}`", p.value))
@@ -923,8 +925,15 @@ impl Validator<'_> {
         };
         let mut known: Vec<&str> = known.collect();
         known.sort_unstable();
+        let several: Vec<&str> = reference.value.split(',').map(str::trim).collect();
         let hint = did_you_mean(reference.value, known.iter().copied()).unwrap_or_else(|| {
-            if known.is_empty() {
+            if kind == RefKind::Theme && several.len() > 1 {
+                // `themes: care, waiting` is one text to YAML, not two themes.
+                format!(
+                    "to give several themes, write a list: `themes: [{}]`",
+                    several.join(", ")
+                )
+            } else if known.is_empty() {
                 format!("each {} needs a file in {folder}", kind.name())
             } else if known.len() <= 12 {
                 format!("known {}s: {}", kind.name(), known.join(", "))
