@@ -706,3 +706,40 @@ fn several_themes_without_brackets_are_told_to_be_a_list() {
     );
     assert!(d.text.contains("`themes: [care, waiting]`"), "{}", d.text);
 }
+
+#[test]
+fn a_relative_link_or_image_to_a_file_the_site_lacks_is_a_warning() {
+    let s = TestStudy::fixture("minimal");
+    let file = "content/findings/summary.md";
+    let text = s.read(file);
+    s.write(
+        file,
+        format!(
+            "{text}\n![Figure 2](../../static/figure-2.png)\n\n\
+             [The data](../../data/quotes.csv), [the care theme](../../themes/care/),\n\
+             [the stylesheet](../../static/style.css) and [a typo](../../themes/caer/).\n"
+        ),
+    );
+    let run = s.build();
+    run.assert_ok();
+    let warned: Vec<Diag> = run
+        .diagnostics()
+        .into_iter()
+        .filter(|d| !d.is_error() && d.message.contains("which the site does not have"))
+        .collect();
+    assert_eq!(warned.len(), 2, "{run}");
+    assert!(
+        warned[0].is_at(file, s.line_of(file, "figure-2.png")),
+        "{run}"
+    );
+    assert!(warned[0].message.contains("`static/figure-2.png`"), "{run}");
+    assert!(warned[0].text.contains("`../../static/NAME`"), "{run}");
+    assert!(
+        warned[1].is_at(file, s.line_of(file, "themes/caer/")),
+        "{run}"
+    );
+    assert!(
+        warned[1].message.contains("`themes/caer/index.html`"),
+        "{run}"
+    );
+}

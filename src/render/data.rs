@@ -38,6 +38,15 @@ pub(crate) const CODEBOOK_QDC: &str = "data/codebook.qdc";
 pub(crate) const SITES_JSON: &str = "data/sites.json";
 /// `data/groups.json`.
 pub(crate) const GROUPS_JSON: &str = "data/groups.json";
+/// Every file `data/` can hold.
+pub(crate) const FILES: [&str; 6] = [
+    QUOTES_CSV,
+    QUOTES_JSON,
+    CODEBOOK_JSON,
+    CODEBOOK_QDC,
+    SITES_JSON,
+    GROUPS_JSON,
+];
 
 /// Every file of `data/`, built from the published study only; the quote files
 /// in the chunks they were made in.

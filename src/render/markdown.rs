@@ -24,6 +24,9 @@ pub struct RenderedMarkdown {
     /// Cross-references with a `#fragment`: (target page path, fragment, where written).
     /// The fragment can only be checked once the target page exists.
     pub fragments: Vec<(String, String, Loc)>,
+    /// Relative links and images (`../../static/figure-1.png`), as written, and
+    /// where: checked against the finished site, whose files are known only then.
+    pub relative: Vec<(String, Loc)>,
 }
 
 /// Ids the built-in templates use: a heading must not take one of them.
@@ -133,6 +136,7 @@ pub fn render(
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut has_code = false;
     let mut fragments = Vec::new();
+    let mut relative = Vec::new();
     let mut embedded: HashMap<usize, usize> = HashMap::new();
     let mut slugs: HashMap<String, usize> = HashMap::new();
     // Links to withheld drafts lose their <a> but keep their text.
@@ -158,6 +162,9 @@ pub fn render(
                 }
                 None => {
                     dropped_links.push(false);
+                    if is_relative(dest_url) {
+                        relative.push((dest_url.to_string(), loc_at(range.start)));
+                    }
                     out.push(Event::Start(Tag::Link {
                         link_type: *link_type,
                         dest_url: dest_url.clone(),
@@ -345,6 +352,12 @@ pub fn render(
             Event::End(TagEnd::Heading(level)) => {
                 out.push(Event::End(TagEnd::Heading(demote(*level))))
             }
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                if is_relative(dest_url) {
+                    relative.push((dest_url.to_string(), loc_at(range.start)));
+                }
+                out.push(ev.clone());
+            }
             other => out.push(other.clone()),
         }
         i += 1;
@@ -356,7 +369,15 @@ pub fn render(
         html: html_out,
         has_code,
         fragments,
+        relative,
     }
+}
+
+/// A link to a file of this site by a relative path: no scheme (`https:`,
+/// `mailto:`), not absolute, not only a `#fragment` or a `?query`.
+fn is_relative(dest: &str) -> bool {
+    let path_end = dest.find(['/', '?', '#']).unwrap_or(dest.len());
+    !dest.is_empty() && !dest.starts_with(['/', '#', '?', '\\']) && !dest[..path_end].contains(':')
 }
 
 /// Links that run code when followed. Browsers ignore case, whitespace and
@@ -693,6 +714,30 @@ fn fenced_ranges(src: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_links_are_told_from_others() {
+        for dest in [
+            "../../static/a.png",
+            "figure.png",
+            "./x",
+            "a/b:c",
+            "x?y=1#z",
+        ] {
+            assert!(is_relative(dest), "{dest}");
+        }
+        for dest in [
+            "https://example.org",
+            "mailto:a@b.org",
+            "/abs",
+            "#top",
+            "?q",
+            "",
+            "//cdn/x",
+        ] {
+            assert!(!is_relative(dest), "{dest}");
+        }
+    }
 
     #[test]
     fn script_links_are_recognised() {

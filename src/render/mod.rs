@@ -761,6 +761,22 @@ impl Renderer {
             .flat_map(|m| std::mem::take(&mut m.fragments))
             .collect();
         fragments.sort();
+        let mut relative: Vec<(String, String, crate::load::Loc)> = markdown
+            .iter_mut()
+            .flat_map(|(&(kind, i), m)| {
+                let page = match kind {
+                    "theme" => urls::theme(&study.themes[i].common.id),
+                    "site" => urls::site(&study.sites[i].common.id),
+                    "group" => urls::group(&study.groups[i].common.id),
+                    "finding" => urls::finding(&study.findings[i].common.id),
+                    _ => urls::HOME.to_string(),
+                };
+                std::mem::take(&mut m.relative)
+                    .into_iter()
+                    .map(move |(dest, loc)| (page.clone(), dest, loc))
+            })
+            .collect();
+        relative.sort();
 
         let markdown_hashes: HashMap<(&'static str, usize), u64> = markdown
             .iter()
@@ -957,6 +973,26 @@ impl Renderer {
                     .error(loc, format!("broken link: {page} has no anchor `#{fragment}`"))
                     .with_hint("link to a heading's anchor (its words in lowercase, joined by hyphens), or leave out the #fragment"),
             );
+            }
+        }
+        // A relative link or image must lead to a file of the site. The data
+        // files and the search index are made beside the render: their names
+        // are known.
+        for (page, dest, loc) in relative {
+            let Some(path) = site_path(&page, &dest) else {
+                continue;
+            };
+            let found = pages_now.contains_key(&path)
+                || data::FILES.contains(&path.as_str())
+                || path.starts_with("search/");
+            if !found {
+                let root = urls::root_prefix(&page);
+                diagnostics.push(
+                    study
+                        .sources
+                        .warning(loc, format!("`{dest}` leads to `{path}`, which the site does not have"))
+                        .with_hint(format!("put a figure in the site theme's static/ folder and link it from here as `{root}static/NAME`; link pages of the study with theme:ID, finding:ID and the like")),
+                );
             }
         }
         // Files that existed before and are gone now changed too.
@@ -1240,6 +1276,49 @@ fn sitemap(base: &str, pages: &[String]) -> String {
     s
 }
 
+/// The path in the site that a relative link `dest` on the page at `page` leads
+/// to, with `index.html` for a folder; `None` when it climbs out of the site
+/// (a site served under a sub-path may link to its neighbours).
+fn site_path(page: &str, dest: &str) -> Option<String> {
+    let path = dest.split(['#', '?']).next().unwrap_or("");
+    let mut parts: Vec<String> = page.split('/').map(str::to_string).collect();
+    parts.pop();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(percent_decoded(s)),
+        }
+    }
+    if path.is_empty() || path.ends_with('/') || path.ends_with("/.") || path.ends_with("..") {
+        parts.push("index.html".into());
+    }
+    Some(parts.join("/"))
+}
+
+/// `%20` and the like as the characters they stand for (invalid escapes kept).
+fn percent_decoded(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The open data files of `data/` (see `data.rs`). Kept out of [`Renderer::render`]:
 /// no page loads them, so `serve` can show an edited page before they follow.
 /// `homes` are the quotes' links ([`Rendered::homes`]).
@@ -1271,6 +1350,31 @@ pub fn load_site_theme(study_dir: &Path, study: &Study) -> Result<SiteTheme, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_links_lead_to_paths_in_the_site() {
+        let finding = "findings/summary/index.html";
+        let cases = [
+            ("../../static/figure%201.png", Some("static/figure 1.png")),
+            ("../../themes/care/", Some("themes/care/index.html")),
+            (
+                "../methods/index.html#setting",
+                Some("findings/methods/index.html"),
+            ),
+            ("chart.svg?v=2", Some("findings/summary/chart.svg")),
+            ("./", Some("findings/summary/index.html")),
+            ("../..", Some("index.html")),
+            ("../../../elsewhere/", None),
+        ];
+        for (dest, want) in cases {
+            assert_eq!(site_path(finding, dest).as_deref(), want, "{dest}");
+        }
+        assert_eq!(
+            site_path(urls::HOME, "data/quotes.csv").as_deref(),
+            Some("data/quotes.csv")
+        );
+        assert_eq!(percent_decoded("a%2Fb%zz%4"), "a/b%zz%4");
+    }
 
     #[test]
     fn markers_list_quote_numbers() {
