@@ -281,6 +281,12 @@ impl Session {
         let (sources, load_diags) = load::load_study_cached(&self.study_dir, &mut self.load_cache);
         timing("load", t);
         diags.extend(load_diags.iter().cloned());
+        if sources.map.is_empty() {
+            // No study here (no content/study.yaml): nothing to check, and no
+            // privacy report, only the error that says so.
+            self.privacy_report = None;
+            return None;
+        }
         let t = Instant::now();
         let study = model::build_study(
             sources,

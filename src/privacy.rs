@@ -9,6 +9,7 @@
 //! identifier in full: CI logs are shared.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -136,6 +137,67 @@ pub fn mask(s: &str) -> String {
         1 | 2 => "*".repeat(chars.len()),
         n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
     }
+}
+
+/// [`mask`] for a piece of a line: as many characters as the piece, so that
+/// what follows it in the line stays where it was.
+fn mask_piece(s: &str) -> String {
+    let n = s.chars().count();
+    match (s.chars().next(), s.chars().next_back()) {
+        (Some(first), Some(last)) if n > 2 => format!("{first}{}{last}", "*".repeat(n - 2)),
+        _ => "*".repeat(n),
+    }
+}
+
+/// Masks the snippet of one of the guard's diagnostics, because CI logs are
+/// shared: every pattern found in the line, and every occurrence of `found`
+/// (what the guard found in the quote the diagnostic is about), including one
+/// the end of the line cuts off (a value that goes on in the next line). Each
+/// is masked as messages mask it, keeping its length, so that the underline
+/// still points at the column.
+fn mask_snippet(d: &mut Diagnostic, found: &[&str]) {
+    let Some(line) = d.source_line.as_deref() else {
+        return;
+    };
+    let mut spans: Vec<Range<usize>> = pattern_spans(line).into_iter().map(|(_, r)| r).collect();
+    for f in found {
+        let f = f.trim();
+        if f.is_empty() {
+            continue;
+        }
+        spans.extend(line.match_indices(f).map(|(at, m)| at..at + m.len()));
+        // The longest end of the line that starts a word and that `f` starts with.
+        let cut = line.char_indices().map(|(i, _)| i).find(|&i| {
+            let tail = &line[i..];
+            tail.len() < f.len()
+                && f.starts_with(tail)
+                && line[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        });
+        spans.extend(cut.map(|at| at..line.len()));
+    }
+    if spans.is_empty() {
+        return;
+    }
+    spans.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+    for r in spans {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    let mut masked = String::with_capacity(line.len());
+    let mut at = 0;
+    for r in merged {
+        masked.push_str(&line[at..r.start]);
+        masked.push_str(&mask_piece(&line[r.clone()]));
+        at = r.end;
+    }
+    masked.push_str(&line[at..]);
+    d.source_line = Some(masked);
 }
 
 fn is_word_char(c: char) -> bool {
@@ -355,6 +417,21 @@ impl Guard<'_> {
             self.quote_identifiers(&mut out, q, scan, field);
             self.quote_patterns(&mut out, q, scan, field, &empty);
         }
+        // Whatever a snippet shows of the quote, allowed or not, is masked.
+        let found: Vec<&str> = scan
+            .patterns
+            .iter()
+            .map(|(_, _, found)| found.as_str())
+            .chain(
+                scan.capitalised
+                    .iter()
+                    .filter(|w| names.contains(*w))
+                    .map(String::as_str),
+            )
+            .collect();
+        for d in &mut out {
+            mask_snippet(d, &found);
+        }
         out
     }
 }
@@ -534,22 +611,53 @@ fn made_now(study: &Study, scanned: Vec<Scanned<'_>>) -> Vec<(Loc, Box<QuoteScan
 
 /// Finds the patterns that often identify someone: (check name, matched text).
 pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
+    pattern_spans(text)
+        .into_iter()
+        .map(|(check, span)| (check, text[span].to_string()))
+        .collect()
+}
+
+/// Like [`find_patterns`], with where each match is in `text` (a byte range).
+fn pattern_spans(text: &str) -> Vec<(&'static str, Range<usize>)> {
     let mut out = Vec::new();
     if !may_hold_pattern(text) {
         return out;
     }
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    for t in &tokens {
-        let t = t.trim_matches(|c: char| {
+    // Each whitespace-separated token, by its byte range.
+    let mut tokens: Vec<Range<usize>> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                tokens.push(s..i);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        tokens.push(s..text.len());
+    }
+    // The part of a token left when `trim` is taken off both ends.
+    let trimmed = |r: &Range<usize>, trim: &dyn Fn(char) -> bool| {
+        let t = &text[r.clone()];
+        let inner = t.trim_start_matches(trim);
+        let from = r.start + (t.len() - inner.len());
+        from..from + inner.trim_end_matches(trim).len()
+    };
+    for r in &tokens {
+        let span = trimmed(r, &|c| {
             matches!(
                 c,
                 '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '"' | '\'' | '<' | '>'
             )
         });
+        let t = &text[span.clone()];
         let lower = t.to_lowercase();
         if let Some((user, domain)) = t.split_once('@') {
             if !user.is_empty() && domain.contains('.') && !domain.ends_with('.') {
-                out.push(("email", t.to_string()));
+                out.push(("email", span));
                 continue;
             }
         }
@@ -557,11 +665,11 @@ pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
             || lower.starts_with("https://")
             || lower.starts_with("www.")
         {
-            out.push(("url", t.to_string()));
+            out.push(("url", span));
             continue;
         }
         if is_numeric_date(t) {
-            out.push(("date", t.to_string()));
+            out.push(("date", span));
         }
     }
     // Month-name dates: "12 March 1985", "March 12, 1985".
@@ -579,12 +687,13 @@ pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
         "november",
         "december",
     ];
-    let words: Vec<String> = tokens
+    let word_spans: Vec<Range<usize>> = tokens
         .iter()
-        .map(|t| {
-            t.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
+        .map(|r| trimmed(r, &|c| !c.is_alphanumeric()))
+        .collect();
+    let words: Vec<String> = word_spans
+        .iter()
+        .map(|r| text[r.clone()].to_lowercase())
         .collect();
     for i in 0..words.len() {
         if !MONTHS.contains(&words[i].as_str()) {
@@ -597,19 +706,21 @@ pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
         let before = i.checked_sub(1).map(|j| words[j].as_str()).unwrap_or("");
         let next = words.get(i + 1).map(String::as_str).unwrap_or("");
         let after = words.get(i + 2).map(String::as_str).unwrap_or("");
-        if (is_day(before) && is_year(next)) || (is_day(next) && is_year(after)) {
-            out.push((
-                "date",
-                tokens[i.saturating_sub(1)..(i + 3).min(tokens.len())].join(" "),
-            ));
+        // From the day's first character to the year's last: "12 March 1985".
+        if is_day(before) && is_year(next) {
+            out.push(("date", word_spans[i - 1].start..word_spans[i + 1].end));
+        } else if is_day(next) && is_year(after) {
+            out.push(("date", word_spans[i].start..word_spans[i + 2].end));
         }
     }
     // Digit runs: a phone number (8+ digits with separators) or an ID (6+ digits in a row).
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let byte_at = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
     let mut i = 0;
     while i < chars.len() {
-        if chars[i].is_ascii_digit()
-            || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        let c = chars[i].1;
+        if c.is_ascii_digit()
+            || (c == '+' && chars.get(i + 1).is_some_and(|(_, c)| c.is_ascii_digit()))
         {
             let start = i;
             let mut digits = 0;
@@ -617,10 +728,10 @@ pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
             let mut run = 0;
             let mut j = i;
             while j < chars.len()
-                && (chars[j].is_ascii_digit()
-                    || matches!(chars[j], ' ' | '-' | '(' | ')' | '+' | '.' | '/'))
+                && (chars[j].1.is_ascii_digit()
+                    || matches!(chars[j].1, ' ' | '-' | '(' | ')' | '+' | '.' | '/'))
             {
-                if chars[j].is_ascii_digit() {
+                if chars[j].1.is_ascii_digit() {
                     digits += 1;
                     run += 1;
                     longest_run = longest_run.max(run);
@@ -629,23 +740,21 @@ pub fn find_patterns(text: &str) -> Vec<(&'static str, String)> {
                     // A separator followed by a non-digit ends the number.
                     if !chars
                         .get(j + 1)
-                        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '(' | '+'))
+                        .is_some_and(|(_, c)| c.is_ascii_digit() || matches!(c, '(' | '+'))
                     {
                         break;
                     }
                 }
                 j += 1;
             }
-            let found: String = chars[start..j]
-                .iter()
-                .collect::<String>()
-                .trim()
-                .to_string();
-            if !is_numeric_date(&found) {
+            let from = byte_at(start);
+            let found = text[from..byte_at(j)].trim_end();
+            let span = from..from + found.len();
+            if !is_numeric_date(found) {
                 if digits >= 8 && found.chars().any(|c| !c.is_ascii_digit()) {
-                    out.push(("phone", found));
+                    out.push(("phone", span));
                 } else if longest_run >= 6 {
-                    out.push(("digits", found));
+                    out.push(("digits", span));
                 }
             }
             i = j.max(i + 1);
@@ -1054,8 +1163,7 @@ fn profile_pages(study: &Study, diags: &mut Vec<Diagnostic>) {
     }
     for (first, pages) in by_participant {
         let q = &study.quotes[first];
-        diags.push(
-            study
+        let mut d = study
                 .sources
                 .error(
                     q.loc,
@@ -1066,8 +1174,9 @@ fn profile_pages(study: &Study, diags: &mut Vec<Diagnostic>) {
                         pages.join(", ")
                     ),
                 )
-                .with_hint("tag one of these quotes with another theme as well, or leave one out as a draft, so that no page becomes a profile of one person"),
-        );
+                .with_hint("tag one of these quotes with another theme as well, or leave one out as a draft, so that no page becomes a profile of one person");
+        mask_snippet(&mut d, &[]);
+        diags.push(d);
     }
 }
 
@@ -1175,6 +1284,50 @@ mod tests {
         assert_eq!(checks("born on 12 March 1985, she"), vec!["date"]);
         assert_eq!(checks("my number was 4471023 at the ward"), vec!["digits"]);
         assert!(checks("I was 24 and had 3 children in 2019").is_empty());
+    }
+
+    #[test]
+    fn pattern_spans_cover_the_match_and_nothing_else() {
+        let found = |text: &str| {
+            find_patterns(text)
+                .into_iter()
+                .map(|(_, f)| f)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("born 12 March 1985, in Gulu"), vec!["12 March 1985"]);
+        assert_eq!(found("born on March 12, 1985."), vec!["March 12, 1985"]);
+        assert_eq!(found("(call 0772 123 456)."), vec!["0772 123 456"]);
+        assert_eq!(found("é jo@example.org, ü"), vec!["jo@example.org"]);
+    }
+
+    #[test]
+    fn snippets_are_masked_keeping_their_length() {
+        let snippet = |line: &str, found: &[&str]| {
+            let mut d = Diagnostic::warning("q.yaml", Position::at(1, 5), "m");
+            d.source_line = Some(line.to_string());
+            mask_snippet(&mut d, found);
+            d.source_line.unwrap()
+        };
+        assert_eq!(
+            snippet(
+                "    text: I called 0772 123 456 and wrote to jo@example.org.",
+                &[]
+            ),
+            "    text: I called 0**********6 and wrote to j************g."
+        );
+        // A match the end of the line cuts off, and a name, from what the quote holds.
+        assert_eq!(
+            snippet(
+                "  text: Okello is on +256 772",
+                &["+256 772 998 877", "Okello"]
+            ),
+            "  text: O****o is on +******2"
+        );
+        assert_eq!(
+            snippet("    text: >-", &["+256 772 998 877"]),
+            "    text: >-"
+        );
+        assert_eq!(mask_piece("ünï"), "ü*ï");
     }
 
     #[test]

@@ -1201,6 +1201,94 @@ fn pattern_checks_warn_with_file_and_line() {
     assert_eq!(run.diagnostics().len(), PATTERNS.len() + 2, "{run}");
 }
 
+/// Asserts that neither stream of `run` holds any of `secrets` (nor, ignoring case,
+/// any of them with its whitespace collapsed).
+#[track_caller]
+fn assert_never_printed(run: &Run, secrets: &[&str]) {
+    for (name, text) in [("stderr", &run.stderr), ("stdout", &run.stdout)] {
+        let folded = fold(text);
+        for secret in secrets {
+            assert!(
+                !folded.contains(&fold(secret)),
+                "{name} prints {secret:?}\n{run}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pattern_warnings_mask_what_they_found_in_the_snippet_too() {
+    let s = study();
+    let file = "content/quotes/harbour.yaml";
+    // On the `text:` line itself, which the snippet shows.
+    let inline = "I called 0772 123 456 and wrote to jo@example.org on 12 March 1985.";
+    s.edit(
+        file,
+        "text: The nurses always explained things to me, even when the ward was full.",
+        &format!("text: {inline}"),
+    );
+    // Cut by the end of the `text:` line: the snippet shows only their start.
+    s.edit(
+        file,
+        "text: I trusted the doctor because she remembered my story.",
+        "text: Ring my sister on +256 772\n      998 877 or write to ann.k@example.org.",
+    );
+    let h01 = s.line_of(file, "0772 123 456");
+    let h02 = s.line_of(file, "Ring my sister");
+    let secrets = [
+        "0772 123 456",
+        "0772",
+        "123 456",
+        "jo@example.org",
+        "example.org",
+        "12 March 1985",
+        "March 1985",
+        "+256 772",
+        "998 877",
+    ];
+    let (_, build) = build_ok(&s);
+    let check = s.check();
+    check.assert_ok();
+    for run in [&build, &check] {
+        assert_never_printed(run, &secrets);
+        // Each warning still names the file and line, and shows the line masked.
+        for (what, found) in [
+            ("a phone number", "0772 123 456"),
+            ("an e-mail address", "jo@example.org"),
+            ("a full date", "12 March 1985"),
+        ] {
+            let d = warning_at(run, file, h01, what);
+            assert!(d.message.ends_with(&mask(found)), "{}", d.text);
+            assert!(
+                d.text.contains(&format!(
+                    "{h01} |     text: I called {} and wrote to {} on {}.\n",
+                    mask("0772 123 456"),
+                    mask("jo@example.org"),
+                    mask("12 March 1985")
+                )),
+                "the snippet shows the line, masked: {}",
+                d.text
+            );
+            assert!(d.text.contains("|     ^^^^\n"), "{}", d.text);
+        }
+        for (what, found) in [
+            ("a phone number", "+256 772 998 877"),
+            ("an e-mail address", "ann.k@example.org"),
+        ] {
+            let d = warning_at(run, file, h02, what);
+            assert!(d.message.ends_with(&mask(found)), "{}", d.text);
+            assert!(
+                d.text.contains(&format!(
+                    "{h02} |     text: Ring my sister on {}\n",
+                    mask("+256 772")
+                )),
+                "{}",
+                d.text
+            );
+        }
+    }
+}
+
 #[test]
 fn allow_silences_exactly_one_check_for_exactly_one_quote() {
     let s = study();
@@ -1286,6 +1374,14 @@ fn names_warn_flags_a_capitalised_name_found_in_one_quote_only() {
         "a name found in no other quote",
     );
     assert!(d.message.contains(&mask("Okello")), "{}", d.text);
+    // Nor does the snippet print it: the line is shown with the name masked.
+    assert!(
+        d.text
+            .contains(&format!("text: Then I met {} at the", mask("Okello"))),
+        "{}",
+        d.text
+    );
+    assert!(!run.stderr.contains("Okello"), "{run}");
     let names = diags_with(&run, "a name found in no other quote");
     // A name in two quotes, and a site's title, are not flagged.
     for d in &names {
@@ -1625,6 +1721,21 @@ fn check_reports_findings_per_file_and_fails_on_errors() {
     assert!(r.contains(&format!("    {quotes}: 2")), "{r}");
     run.error_at(page, s.line_of(page, "We met at"), "denylisted identifier");
     assert_not_printed(&run, PORT, PORT);
+}
+
+#[test]
+fn check_where_there_is_no_study_prints_only_the_error() {
+    let s = TestStudy::empty();
+    let no_content = s.check();
+    fs::create_dir_all(s.path("content")).unwrap();
+    let no_study_yaml = s.check();
+    for run in [&no_content, &no_study_yaml] {
+        run.assert_failed();
+        run.error_with("no study found");
+        assert!(!run.stdout.contains("Privacy report"), "{run}");
+        assert!(!run.stdout.contains("rule:"), "{run}");
+        assert_eq!(run.diagnostics().len(), 1, "{run}");
+    }
 }
 
 #[test]
