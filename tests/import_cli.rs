@@ -5,28 +5,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 
 fn sample(name: &str) -> PathBuf {
     fixtures_dir().join("refi/samples").join(name)
-}
-
-/// Runs `thematic import ARGS` in `dir`.
-fn import(dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["import"];
-    all.extend_from_slice(args);
-    thematic(&all, dir)
-}
-
-/// The summary line of an import run.
-fn summary(run: &Run) -> String {
-    run.stdout
-        .lines()
-        .find(|l| l.starts_with("Imported ") || l.starts_with("Dry run"))
-        .unwrap_or_else(|| panic!("no summary line:\n{run}"))
-        .to_string()
 }
 
 #[test]
@@ -45,7 +29,7 @@ fn every_real_export_imports_into_a_study_that_builds() {
             &["refi-qda", path.to_str().unwrap(), "--study", "."],
         );
         run.assert_ok();
-        let line = summary(&run);
+        let line = import_summary(&run);
         if themes > 0 {
             assert!(
                 line.contains(&format!("themes {themes} added")),
@@ -87,7 +71,7 @@ fn selections_without_site_or_group_are_listed_and_counted() {
     assert!(run.stdout.contains("no site"), "the reason is given: {run}");
     assert!(skipped > 0, "{run}");
     assert!(
-        summary(&run).ends_with(&format!("{skipped} skipped")),
+        import_summary(&run).ends_with(&format!("{skipped} skipped")),
         "{run}"
     );
 }
@@ -103,7 +87,7 @@ fn a_dry_run_writes_nothing() {
     );
     run.assert_ok();
     assert!(
-        summary(&run).starts_with("Dry run, nothing written"),
+        import_summary(&run).starts_with("Dry run, nothing written"),
         "{run}"
     );
     assert!(run.stdout.contains("would write content/themes/"), "{run}");
@@ -138,7 +122,7 @@ fn the_codebook_a_build_writes_imports_back_to_the_same_theme_tree() {
     let again = import(study.dir(), &["refi-qda", qdc.to_str().unwrap()]);
     again.assert_ok();
     assert!(
-        summary(&again).contains("themes 0 added, 0 changed"),
+        import_summary(&again).contains("themes 0 added, 0 changed"),
         "{again}"
     );
 }
@@ -195,7 +179,7 @@ fn a_taguette_export_imports_with_merged_highlights_and_builds() {
     let again = import(study.dir(), &args);
     again.assert_ok();
     assert!(
-        summary(&again).contains("quotes 0 added, 0 changed"),
+        import_summary(&again).contains("quotes 0 added, 0 changed"),
         "{again}"
     );
 }
@@ -261,7 +245,7 @@ fn a_project_with_cases_variables_and_non_ascii_text_imports_and_reimports_uncha
     let again = import(study.dir(), &["refi-qda", qde.to_str().unwrap()]);
     again.assert_ok();
     assert!(
-        summary(&again).contains("themes 0 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 0 added, 0 changed"),
+        import_summary(&again).contains("themes 0 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 0 added, 0 changed"),
         "{again}"
     );
 }

@@ -7,25 +7,7 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
-
-/// Runs `thematic import ARGS` in `dir`.
-fn import(dir: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["import"];
-    all.extend_from_slice(args);
-    thematic(&all, dir)
-}
-
-/// The summary line of an import run.
-fn summary(run: &Run) -> String {
-    run.stdout
-        .lines()
-        .find(|l| l.starts_with("Imported ") || l.starts_with("Dry run"))
-        .unwrap_or_else(|| panic!("no summary line:\n{run}"))
-        .to_string()
-}
 
 /// The files an import run says it wrote.
 fn written(run: &Run) -> Vec<String> {
@@ -106,7 +88,7 @@ fn a_spreadsheet_import_keeps_the_theme_tree_and_every_field_the_author_owns() {
     );
     run.assert_ok();
     assert_eq!(
-        summary(&run),
+        import_summary(&run),
         "Imported hl.csv into .: themes 1 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 3 added, 0 changed; 0 skipped",
         "{run}"
     );
@@ -134,7 +116,7 @@ fn a_spreadsheet_import_keeps_the_theme_tree_and_every_field_the_author_owns() {
     );
     again.assert_ok();
     assert!(
-        summary(&again).ends_with(": themes 0 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 0 added, 0 changed; 0 skipped"),
+        import_summary(&again).ends_with(": themes 0 added, 0 changed; sites 0 added, 0 changed; groups 0 added, 0 changed; quotes 0 added, 0 changed; 0 skipped"),
         "{again}"
     );
     assert!(written(&again).is_empty(), "{again}");
@@ -158,7 +140,7 @@ fn a_title_the_spreadsheet_changes_is_the_one_change_it_makes_and_counts() {
     let run = import(study.dir(), &["csv", "hl.csv", "--columns", CSV_COLUMNS]);
     run.assert_ok();
     assert!(
-        summary(&run).contains(": themes 0 added, 1 changed;"),
+        import_summary(&run).contains(": themes 0 added, 1 changed;"),
         "{run}"
     );
     assert!(
@@ -232,7 +214,7 @@ fn a_flat_codebook_keeps_the_tree_built_in_the_theme_pages() {
     let again = import(study.dir(), &["refi-qda", "codebook.qdc"]);
     again.assert_ok();
     assert!(
-        summary(&again).contains(": themes 0 added, 0 changed;"),
+        import_summary(&again).contains(": themes 0 added, 0 changed;"),
         "{again}"
     );
     assert!(written(&again).is_empty(), "{again}");
@@ -273,7 +255,7 @@ fn a_nested_project_decides_the_parents_it_gives_and_keeps_the_others() {
     run.assert_ok();
     // The project's parent wins where it gives one: one change, and it is that.
     assert!(
-        summary(&run).contains(": themes 0 added, 1 changed;"),
+        import_summary(&run).contains(": themes 0 added, 1 changed;"),
         "{run}"
     );
     assert_eq!(written(&run), ["content/themes/travel.md"], "{run}");
@@ -300,7 +282,7 @@ fn a_nested_project_decides_the_parents_it_gives_and_keeps_the_others() {
     let run = import(study.dir(), &["refi-qda", "codebook.qdc"]);
     run.assert_ok();
     assert!(
-        summary(&run).contains(": themes 0 added, 2 changed;"),
+        import_summary(&run).contains(": themes 0 added, 2 changed;"),
         "{run}"
     );
     assert!(

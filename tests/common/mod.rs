@@ -243,6 +243,23 @@ pub fn thematic<S: AsRef<OsStr>>(args: &[S], cwd: &Path) -> Run {
     }
 }
 
+/// Runs `thematic import ARGS` in `dir`.
+pub fn import(dir: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["import"];
+    all.extend_from_slice(args);
+    thematic(&all, dir)
+}
+
+/// The summary line of an import run (`Imported ...` or `Dry run ...`).
+#[track_caller]
+pub fn import_summary(run: &Run) -> String {
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with("Imported ") || l.starts_with("Dry run"))
+        .unwrap_or_else(|| panic!("no summary line:\n{run}"))
+        .to_string()
+}
+
 // ---------------------------------------------------------------------------
 // Study folders
 // ---------------------------------------------------------------------------
