@@ -211,6 +211,7 @@ fn offered(values: BTreeSet<String>) -> Option<BTreeSet<String>> {
 fn quote_filters_offer_what_the_page_lists_and_leave_out_what_it_is_about() {
     let (_study, out, facts) = built(Some("riverside"));
     let published = facts.published_quotes(false);
+    let (mut with_filter, mut without_filter) = (0, 0);
     for page in html_files(&out) {
         let html = read_page(&out, &page);
         let kind = page_kind(&html);
@@ -260,10 +261,6 @@ fn quote_filters_offer_what_the_page_lists_and_leave_out_what_it_is_about() {
                     continue;
                 }
             };
-        assert!(
-            html.contains("<form id=\"quote-filter\" class=\"quote-filter\" hidden"),
-            "{page}: the filter must be hidden until the script shows it"
-        );
         let [sites, groups, themes] = values_of(&facts, &listed);
         let want_sites = if about_site { None } else { offered(sites) };
         let want_groups = if about_group { None } else { offered(groups) };
@@ -278,6 +275,21 @@ fn quote_filters_offer_what_the_page_lists_and_leave_out_what_it_is_about() {
             .filter(|s| !s.is_empty()),
             None => offered(themes),
         };
+        // A list with nothing to choose (one site, one group, no subthemes) has
+        // no filter at all, rather than a form without controls.
+        if want_sites.is_none() && want_groups.is_none() && want_themes.is_none() {
+            assert!(
+                !html.contains("id=\"quote-filter\""),
+                "{page}: a filter with nothing to choose"
+            );
+            without_filter += 1;
+            continue;
+        }
+        with_filter += 1;
+        assert!(
+            html.contains("<form id=\"quote-filter\" class=\"quote-filter\" hidden"),
+            "{page}: the filter must be hidden until the script shows it"
+        );
         assert_eq!(
             select_options(&html, "filter-site"),
             want_sites,
@@ -314,6 +326,11 @@ fn quote_filters_offer_what_the_page_lists_and_leave_out_what_it_is_about() {
             .collect();
         assert_eq!(ids.len(), n, "{page}: quotes inside #quote-list");
     }
+    // The fixture has lists of both kinds.
+    assert!(
+        with_filter > 0 && without_filter > 0,
+        "{with_filter} {without_filter}"
+    );
 }
 
 /// Distinct participants per site and per group among the quotes of a theme and its

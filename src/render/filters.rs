@@ -35,6 +35,14 @@ pub(crate) struct QuoteFilter {
     pub theme_options: String,
 }
 
+impl QuoteFilter {
+    /// True when the filter offers some choice: a list all of one site, one
+    /// group and no subthemes has nothing to filter, and shows no filter.
+    pub fn has_choices(&self) -> bool {
+        !(self.sites.is_empty() && self.groups.is_empty() && self.themes.is_empty())
+    }
+}
+
 /// `<option value="ID">LABEL</option>` for each option, escaped as templates
 /// escape.
 fn options_html(options: &[FilterOption]) -> String {

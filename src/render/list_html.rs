@@ -726,8 +726,10 @@ impl<'a> List<'a> {
     fn write(&self, out: &mut String) {
         let p = &self.pagination;
         let root = self.root;
-        self.filter(out);
-        out.push('\n');
+        if self.layout.filter.has_choices() {
+            self.filter(out);
+            out.push('\n');
+        }
         let paged = p.total > 1;
         if paged {
             self.pager(out, "Pages of quotes, top");

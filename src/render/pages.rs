@@ -151,7 +151,13 @@ fn theme_ancestry(study: &Study, t: ThemeIx) -> Vec<(String, Option<String>)> {
 /// the page links.
 fn insert_list(ctx: &mut Context, layout: &Layout, first: &str, k: usize, size: usize) {
     ctx.insert_value("sections", layout.page_sections_value(k, size));
-    ctx.insert_value("filter", layout.filter_value());
+    // `false` when there is nothing to choose, so that `{% if filter %}` leaves
+    // the filter out.
+    if layout.filter.has_choices() {
+        ctx.insert_value("filter", layout.filter_value());
+    } else {
+        ctx.insert("filter", &false);
+    }
     ctx.insert("pagination", &layout.pagination(first, k, size));
 }
 
