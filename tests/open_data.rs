@@ -1046,3 +1046,33 @@ fn a_study_without_themes_writes_no_codebook_qdc_and_does_not_link_one() {
     assert!(list(&read_json(&out, "codebook.json"), "themes").is_empty());
     assert_links_ok(&out);
 }
+
+#[test]
+fn the_study_notice_travels_with_every_json_file_and_is_on_the_data_page() {
+    let s = TestStudy::fixture("minimal");
+    let out = build_into(&s, "plain", &[]);
+    let json_files = DATA_FILES.iter().filter(|f| f.ends_with(".json"));
+    for file in json_files.clone() {
+        assert_eq!(
+            read_json(&out, file)["study"]["notice"],
+            Value::Null,
+            "{file}"
+        );
+    }
+    let notice = "The quotes are illustrative, written for this example.";
+    s.edit(
+        "content/study.yaml",
+        "language: en",
+        &format!("language: en\nnotice: {notice}"),
+    );
+    let out = build_into(&s, "noticed", &[]);
+    for file in json_files {
+        assert_eq!(read_json(&out, file)["study"]["notice"], notice, "{file}");
+    }
+    let page = read_page(&out, "data/index.html");
+    let main = &page[page.find("<main").unwrap()..page.find("</main>").unwrap()];
+    assert!(
+        main.contains(notice),
+        "the data page does not say {notice:?}"
+    );
+}

@@ -97,6 +97,9 @@ struct StudyHeader<'a> {
     published: Option<&'a str>,
     base_url: Option<&'a str>,
     license: Option<&'a License>,
+    /// The study's notice (such as "the quotes are illustrative"): it holds
+    /// for the files as for the pages, and travels with them.
+    notice: Option<&'a str>,
 }
 
 impl<'a> StudyHeader<'a> {
@@ -108,6 +111,7 @@ impl<'a> StudyHeader<'a> {
             published: m.published.as_deref(),
             base_url: m.base_url.as_deref(),
             license: m.license.as_ref(),
+            notice: m.notice.as_deref(),
         }
     }
 }
