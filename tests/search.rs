@@ -281,3 +281,42 @@ fn the_index_is_the_same_bytes_in_every_build() {
     study.build().assert_ok();
     assert_same_snapshot(&first, &snapshot(&study.out().join("search")), "search/");
 }
+
+#[test]
+fn each_theme_at_a_site_is_found_by_its_title_and_the_site_country() {
+    // "What did participants in Malawi say about paperwork?": the page of a
+    // theme at a site answers it, so both words must find that page.
+    let (study, index) = built("riverside", &[]);
+    let out = study.out();
+    let mut pages = 0;
+    for page in html_files(&out) {
+        let parts: Vec<&str> = page.split('/').collect();
+        let [first, _theme, site, "index.html"] = parts[..] else {
+            continue;
+        };
+        if first != "themes" || site == "page" {
+            continue;
+        }
+        pages += 1;
+        let doc = index
+            .docs
+            .iter()
+            .position(|d| d[0] == "ts" && d[2] == page.as_str())
+            .unwrap_or_else(|| panic!("{page} is not in the index")) as u32;
+        let title = index.docs[doc as usize][1].as_str().unwrap().to_string();
+        let html = read_page(&out, &page);
+        assert!(
+            html.contains(&format!("<title>{}", title.replace('&', "&amp;"))),
+            "{page}: the result's title {title:?} is not the page's"
+        );
+        let site_file = study.read(&format!("content/sites/{site}.md"));
+        let country = site_file
+            .lines()
+            .find_map(|l| l.strip_prefix("country: "))
+            .unwrap_or_else(|| panic!("{site} has no country"));
+        for w in words(&title).into_iter().chain(words(country)) {
+            assert!(index.terms[&w].contains(&doc), "`{w}` does not find {page}");
+        }
+    }
+    assert!(pages > 10, "only {pages} theme-by-site pages");
+}

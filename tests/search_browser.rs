@@ -246,6 +246,22 @@ async fn searches(browser: &Browser, site: &Site, http: bool) {
         assert_eq!(r.more, want.len() > 10);
     }
 
+    // A theme and a country find the page of that theme at that site, first.
+    let r = search(&page, &site.search_url(http, "q=paperwork+malawi")).await;
+    assert!(
+        r.links
+            .first()
+            .is_some_and(|l| l.ends_with("themes/paperwork/lilongwe/index.html")),
+        "{how}: paperwork malawi: {:?}",
+        r.links
+    );
+    let kind: String = js(
+        &page,
+        "document.querySelector('#search-results .result-kind')?.textContent ?? ''",
+    )
+    .await;
+    assert_eq!(kind, "Theme at a site", "{how}");
+
     // A draft quote's word finds nothing.
     let r = search(&page, &site.search_url(http, "q=hf05")).await;
     assert!(r.quotes.is_empty(), "{how}: a draft was found: {r:?}");

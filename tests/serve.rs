@@ -877,6 +877,16 @@ fn after_each_edit_the_served_site_equals_a_fresh_build() {
             Box::new(|| study.edit("content/study.yaml", "A test study with", "A study with")),
         ),
         (
+            "change a site's country, which search finds it by",
+            Box::new(|| {
+                study.edit(
+                    "content/sites/lilongwe.md",
+                    "country: Malawi",
+                    "country: Republic of Malawi",
+                )
+            }),
+        ),
+        (
             "split the lists into pages of two quotes",
             Box::new(|| {
                 let yaml = study.read("content/study.yaml");

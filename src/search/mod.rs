@@ -88,8 +88,10 @@ fn inputs_hash(study: &Study) -> u64 {
     for c in study.findings.iter().map(|f| &f.common) {
         common(c, &mut h);
     }
-    for c in study.sites.iter().map(|s| &s.common) {
-        common(c, &mut h);
+    for s in &study.sites {
+        common(&s.common, &mut h);
+        // Sites are found by their country too.
+        s.country.hash(&mut h);
     }
     for c in study.groups.iter().map(|g| &g.common) {
         common(c, &mut h);
@@ -626,53 +628,105 @@ impl Documents<'_> {
 /// Quotes whose documents are written in one block.
 const QUOTE_BLOCK: usize = 1024;
 
-/// Every document: pages first (themes in codebook order, findings, sites, groups),
-/// then quotes in study order. Results keep this order among equals.
+/// Every document: pages first (themes in codebook order, findings, sites, groups,
+/// each theme at each site), then quotes in study order. Results keep this order among equals.
 #[inline(never)]
 fn documents<'a>(study: &'a Study, homes: &[String]) -> Documents<'a> {
     let mut docs = Vec::with_capacity(study.quotes.len() + study.themes.len() + 16);
     let mut pages = Vec::new();
+    /// `[kind, title, url, summary, text]`, indexed by the title, the text, the
+    /// summary and `also` (words the page is found by that it does not show
+    /// in its result, such as a site's country).
+    fn stored_page<'a>(
+        pages: &mut Vec<u8>,
+        kind: &str,
+        (title, url): (Cow<'a, str>, String),
+        summary: Option<&'a str>,
+        body: String,
+        also: &'a str,
+    ) -> Document<'a> {
+        let json = json!([kind, title, url, summary, truncate(&body, PAGE_TEXT)]).to_string();
+        let start = pages.len();
+        push_escaped(pages, &json);
+        Document {
+            indexed: [
+                title,
+                Cow::Owned(body),
+                Cow::Borrowed(summary.unwrap_or_default()),
+                Cow::Borrowed(also),
+            ],
+            stored: (0, start..pages.len()),
+            len: json.len(),
+        }
+    }
     fn page<'a>(
         pages: &mut Vec<u8>,
         kind: &str,
         c: &'a crate::model::Common,
         url: String,
+        also: &'a str,
     ) -> Document<'a> {
         // Comments are the author's notes, never published (as on the pages).
         let (source, _) = remove_comments(&c.doc.body);
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let json = json!([kind, c.title, url, c.summary, truncate(&body, PAGE_TEXT)]).to_string();
-        let start = pages.len();
-        push_escaped(pages, &json);
-        let indexed = [
-            Cow::Borrowed(c.title.as_str()),
-            Cow::Owned(body),
-            Cow::Borrowed(c.summary.as_deref().unwrap_or_default()),
-            Cow::Borrowed(""),
-        ];
-        Document {
-            indexed,
-            stored: (0, start..pages.len()),
-            len: json.len(),
-        }
+        let title = Cow::Borrowed(c.title.as_str());
+        stored_page(pages, kind, (title, url), c.summary.as_deref(), body, also)
     }
     for t in &study.themes {
-        docs.push(page(&mut pages, "t", &t.common, urls::theme(&t.common.id)));
-    }
-    for f in &study.findings {
         docs.push(page(
             &mut pages,
-            "f",
-            &f.common,
-            urls::finding(&f.common.id),
+            "t",
+            &t.common,
+            urls::theme(&t.common.id),
+            "",
         ));
     }
+    for f in &study.findings {
+        let url = urls::finding(&f.common.id);
+        docs.push(page(&mut pages, "f", &f.common, url, ""));
+    }
     for s in &study.sites {
-        docs.push(page(&mut pages, "s", &s.common, urls::site(&s.common.id)));
+        let country = s.country.as_deref().unwrap_or_default();
+        docs.push(page(
+            &mut pages,
+            "s",
+            &s.common,
+            urls::site(&s.common.id),
+            country,
+        ));
     }
     for g in &study.groups {
-        docs.push(page(&mut pages, "g", &g.common, urls::group(&g.common.id)));
+        docs.push(page(
+            &mut pages,
+            "g",
+            &g.common,
+            urls::group(&g.common.id),
+            "",
+        ));
+    }
+    // Each theme at each site where it has quotes, as its page is titled: a
+    // reader asking what participants in Uganda said about barriers finds the
+    // page that answers it.
+    for (t, theme) in study.themes.iter().enumerate() {
+        for (s, site) in study.sites.iter().enumerate() {
+            if study.index.theme_site_quotes[t][s].is_empty() {
+                continue;
+            }
+            let title = format!("{} in {}", theme.common.title, site.common.title);
+            let url = urls::theme_site(&theme.common.id, &site.common.id);
+            let summary = theme.common.summary.as_deref();
+            let country = site.country.as_deref().unwrap_or_default();
+            let title_url = (Cow::Owned(title), url);
+            docs.push(stored_page(
+                &mut pages,
+                "ts",
+                title_url,
+                summary,
+                String::new(),
+                country,
+            ));
+        }
     }
     // Each quote's home: the page of its list that shows it (see render::paginate).
     let quote_blocks: Vec<(Vec<u8>, Vec<Document<'_>>)> = study

@@ -220,7 +220,7 @@
     return e;
   }
 
-  var KINDS = { t: 'Theme', f: 'Findings', s: 'Site', g: 'Group' };
+  var KINDS = { t: 'Theme', f: 'Findings', s: 'Site', g: 'Group', ts: 'Theme at a site' };
 
   function resultItem(d, words, m) {
     var li = el('li', 'result');
