@@ -513,7 +513,7 @@ fn riverside_quote_tagged_with_a_theme_and_its_subtheme_is_shown_once() {
 }
 
 #[test]
-fn riverside_right_to_left_originals_have_dir_and_lang() {
+fn riverside_originals_have_dir_and_lang_and_a_label_naming_the_language() {
     let study = TestStudy::fixture("riverside");
     study.build().assert_ok();
     let out = study.out();
@@ -535,6 +535,18 @@ fn riverside_right_to_left_originals_have_dir_and_lang() {
                     1,
                     "{page}: original of {id} with lang={lang}"
                 );
+                // Its language is named for readers, outside the element that
+                // carries `lang` (the label is in the page's language).
+                let name = match lang.as_str() {
+                    "he" => "Hebrew",
+                    "ar" => "Arabic",
+                    "pt-BR" => "Portuguese (BR)",
+                    other => panic!("{id}: a language this test does not name: {other}"),
+                };
+                let label = format!(
+                    "<p class=\"original-label\">Original ({name})</p>\n<blockquote class=\"original\" lang=\"{lang}\""
+                );
+                assert!(el.contains(&label), "{page}: {id} has no label {label:?}");
                 let dir = originals[0].attr("dir");
                 let rtl = lang == "he" || lang == "ar";
                 if rtl {
@@ -986,4 +998,22 @@ fn a_quote_template_that_tests_root_is_rendered_at_each_depth() {
     let quotes = read_page(&study.out(), "quotes/index.html");
     assert!(theme.contains("class=\"depth-two\""), "{theme}");
     assert!(!quotes.contains("class=\"depth-two\""));
+}
+
+#[test]
+fn site_pages_name_their_languages() {
+    let study = TestStudy::fixture("riverside");
+    study.build().assert_ok();
+    let out = study.out();
+    for (site, names) in [
+        ("haifa", "Hebrew, Arabic"),
+        ("lilongwe", "Chichewa, English"),
+        ("sao-paulo", "Portuguese (BR)"),
+    ] {
+        let html = read_page(&out, &format!("sites/{site}/index.html"));
+        assert!(
+            html.contains(&format!("<dt>Languages</dt><dd>{names}</dd>")),
+            "sites/{site}: languages are not named {names:?}"
+        );
+    }
 }

@@ -159,7 +159,7 @@ pub(crate) fn render(parts: &Parts<'_>, page: &Page) -> Option<(String, String)>
                     out.push('\n');
                     if !site.languages.is_empty() {
                         out.push_str("<dt>Languages</dt><dd>");
-                        push_escaped(out, &site.languages.join(", "));
+                        push_escaped(out, &site.language_names.join(", "));
                         out.push_str("</dd>");
                     }
                     out.push('\n');

@@ -17,6 +17,7 @@ pub mod cite;
 mod data;
 mod filters;
 pub mod highlight;
+mod languages;
 mod list_html;
 pub mod markdown;
 mod pages;

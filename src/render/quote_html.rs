@@ -67,7 +67,9 @@ pub(crate) fn render(q: &QuoteView<'_>, root: &str, embed: bool) -> String {
     push_paragraphs(&mut out, &q.paragraphs);
     out.push_str("</blockquote>\n");
     if let Some(o) = &q.original {
-        out.push_str("<blockquote class=\"original\" lang=\"");
+        out.push_str("<p class=\"original-label\">Original (");
+        push_escaped(&mut out, &o.language);
+        out.push_str(")</p>\n<blockquote class=\"original\" lang=\"");
         push_escaped(&mut out, o.lang);
         out.push_str("\" dir=\"");
         push_escaped(&mut out, o.dir);
@@ -156,6 +158,7 @@ mod tests {
             paragraphs: (0..n % 3).map(|k| w(15 + k).into()).collect(),
             original: (n % 2 == 1).then(|| OriginalView {
                 lang: w(18),
+                language: w(22).to_string(),
                 dir: if n % 4 == 1 { "rtl" } else { "ltr" },
                 paragraphs: (0..(n / 2) % 3).map(|k| w(19 + k).into()).collect(),
             }),

@@ -53,8 +53,10 @@ pub struct SiteView {
     pub income_level: Option<String>,
     /// Income level in words.
     pub income_label: Option<String>,
-    /// Languages.
+    /// Languages, as tags (`lg`).
     pub languages: Vec<String>,
+    /// The same languages by name, for readers (`Luganda`).
+    pub language_names: Vec<String>,
     /// Participants at the site, as stated in its front matter.
     pub participants: Option<u32>,
     /// Quotes and participants quoted.
@@ -161,6 +163,8 @@ impl TagUrls {
 pub struct OriginalView<'a> {
     /// Language tag.
     pub lang: &'a str,
+    /// The language's name, for readers (`Arabic`).
+    pub language: String,
     /// `rtl` or `ltr`.
     pub dir: &'static str,
     /// Paragraphs.
@@ -272,6 +276,11 @@ impl SiteView {
             }),
             income_label: site.income_level.map(|l| l.label().to_string()),
             languages: site.languages.clone(),
+            language_names: site
+                .languages
+                .iter()
+                .map(|l| super::languages::language_name(l))
+                .collect(),
             participants: site.participants,
             count: study.count(&study.index.site_quotes[s]),
             draft: site.common.draft,
@@ -322,6 +331,7 @@ impl<'a> QuoteView<'a> {
             paragraphs: paragraphs(&q.text),
             original: q.original.as_ref().map(|o| OriginalView {
                 lang: &o.lang,
+                language: super::languages::language_name(&o.lang),
                 dir: if o.rtl { "rtl" } else { "ltr" },
                 paragraphs: paragraphs(&o.text),
             }),
