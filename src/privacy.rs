@@ -131,12 +131,7 @@ fn flush(out: &mut String, offsets: &mut Vec<usize>, cluster: &mut String, at: u
 
 /// `J***n`: enough to find it in privacy.yaml, too little to read it in a log.
 pub fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.trim().chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1 | 2 => "*".repeat(chars.len()),
-        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
-    }
+    mask_piece(s.trim())
 }
 
 /// [`mask`] for a piece of a line: as many characters as the piece, so that

@@ -2,6 +2,8 @@
 //! shown as "Luganda", not "lg". The tags themselves stay in `lang` attributes
 //! and in the data files.
 
+use std::borrow::Cow;
+
 /// English names by primary language subtag: every ISO 639-1 code, and the
 /// ISO 639-3 codes a study is likely to use where there is no two-letter one.
 /// Sorted by code, for a binary search.
@@ -210,13 +212,15 @@ const NAMES: &[(&str, &str)] = &[
 /// What a reader is shown for language tag `tag`: its language's name, with
 /// any further subtags after it (`pt-BR` is "Portuguese (BR)"), or the tag
 /// itself for a language this table does not name.
-pub(crate) fn language_name(tag: &str) -> String {
+/// Borrowed but for a tag with subtags: it is made for every quote with an
+/// original.
+pub(crate) fn language_name(tag: &str) -> Cow<'_, str> {
     let (primary, rest) = tag.split_once('-').unwrap_or((tag, ""));
     let primary = primary.to_ascii_lowercase();
     match NAMES.binary_search_by(|(code, _)| (*code).cmp(primary.as_str())) {
-        Ok(i) if rest.is_empty() => NAMES[i].1.to_string(),
-        Ok(i) => format!("{} ({rest})", NAMES[i].1),
-        Err(_) => tag.to_string(),
+        Ok(i) if rest.is_empty() => Cow::Borrowed(NAMES[i].1),
+        Ok(i) => Cow::Owned(format!("{} ({rest})", NAMES[i].1)),
+        Err(_) => Cow::Borrowed(tag),
     }
 }
 

@@ -158,7 +158,7 @@ mod tests {
             paragraphs: (0..n % 3).map(|k| w(15 + k).into()).collect(),
             original: (n % 2 == 1).then(|| OriginalView {
                 lang: w(18),
-                language: w(22).to_string(),
+                language: w(22).into(),
                 dir: if n % 4 == 1 { "rtl" } else { "ltr" },
                 paragraphs: (0..(n / 2) % 3).map(|k| w(19 + k).into()).collect(),
             }),

@@ -164,7 +164,7 @@ pub struct OriginalView<'a> {
     /// Language tag.
     pub lang: &'a str,
     /// The language's name, for readers (`Arabic`).
-    pub language: String,
+    pub language: Cow<'a, str>,
     /// `rtl` or `ltr`.
     pub dir: &'static str,
     /// Paragraphs.
@@ -279,7 +279,7 @@ impl SiteView {
             language_names: site
                 .languages
                 .iter()
-                .map(|l| super::languages::language_name(l))
+                .map(|l| super::languages::language_name(l).into_owned())
                 .collect(),
             participants: site.participants,
             count: study.count(&study.index.site_quotes[s]),

@@ -640,7 +640,8 @@ fn documents<'a>(study: &'a Study, homes: &[String]) -> Documents<'a> {
     fn stored_page<'a>(
         pages: &mut Vec<u8>,
         kind: &str,
-        (title, url): (Cow<'a, str>, String),
+        title: Cow<'a, str>,
+        url: String,
         summary: Option<&'a str>,
         body: String,
         also: &'a str,
@@ -671,7 +672,7 @@ fn documents<'a>(study: &'a Study, homes: &[String]) -> Documents<'a> {
         let (body, _) = plain_text(&source);
         let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
         let title = Cow::Borrowed(c.title.as_str());
-        stored_page(pages, kind, (title, url), c.summary.as_deref(), body, also)
+        stored_page(pages, kind, title, url, c.summary.as_deref(), body, also)
     }
     for t in &study.themes {
         docs.push(page(
@@ -717,11 +718,11 @@ fn documents<'a>(study: &'a Study, homes: &[String]) -> Documents<'a> {
             let url = urls::theme_site(&theme.common.id, &site.common.id);
             let summary = theme.common.summary.as_deref();
             let country = site.country.as_deref().unwrap_or_default();
-            let title_url = (Cow::Owned(title), url);
             docs.push(stored_page(
                 &mut pages,
                 "ts",
-                title_url,
+                Cow::Owned(title),
+                url,
                 summary,
                 String::new(),
                 country,
